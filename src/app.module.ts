@@ -1,0 +1,36 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
+import { FeaturesModule } from './common/features/features.module';
+import { LifecycleModule } from './common/lifecycle/lifecycle.module';
+import { LoggingModule } from './common/logging/logging.module';
+import { MetricsModule } from './common/metrics/metrics.module';
+import { AppConfig } from './config/app-config';
+import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
+import { RedisModule } from './redis/redis.module';
+
+/** The API: feature modules, wired with the configuration validated at boot. */
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot({
+          isGlobal: true,
+          ignoreEnvFile: true,
+          skipProcessEnv: true,
+          load: [() => config],
+        }),
+        LoggingModule,
+        LifecycleModule,
+        MetricsModule,
+        // First global guard: a disabled feature is a 404 before authentication.
+        FeaturesModule,
+        DatabaseModule.forRoot(config.database),
+        RedisModule.forRoot(config.redis),
+        HealthModule,
+      ],
+    };
+  }
+}

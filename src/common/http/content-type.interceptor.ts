@@ -1,0 +1,47 @@
+import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { Observable } from 'rxjs';
+import { AppError } from '../errors/domain-errors';
+import { CONSUMES_KEY } from './consumes.decorator';
+import { HttpRequest } from './http-request';
+
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+const JSON_ONLY = ['application/json'];
+
+/**
+ * 415 for a request body in a media type the route does not accept: JSON everywhere, and what
+ * `@Consumes()` adds (the OAuth2 token endpoint takes a form). Bodiless requests pass.
+ */
+@Injectable()
+export class ContentTypeInterceptor implements NestInterceptor {
+  constructor(private readonly reflector: Reflector) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const request = context.switchToHttp().getRequest<HttpRequest>();
+    if (BODY_METHODS.has(request.method) && hasBody(request)) {
+      const accepted =
+        this.reflector.getAllAndOverride<string[] | undefined>(CONSUMES_KEY, [
+          context.getHandler(),
+          context.getClass(),
+        ]) ?? JSON_ONLY;
+      const mediaType = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+      const isJson =
+        mediaType === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(mediaType);
+      if (!accepted.includes(mediaType) && !(isJson && accepted.includes('application/json'))) {
+        throw new AppError(
+          415,
+          'UNSUPPORTED_MEDIA_TYPE',
+          `Send the body as ${accepted.join(' or ')}${mediaType ? `, not ${mediaType}` : ''}.`,
+        );
+      }
+    }
+    return next.handle();
+  }
+}
+
+function hasBody(request: HttpRequest): boolean {
+  const length = request.headers['content-length'];
+  return (
+    (length !== undefined && length !== '0') || request.headers['transfer-encoding'] !== undefined
+  );
+}

@@ -1,0 +1,64 @@
+import { Writable } from 'node:stream';
+import { createLogger } from './create-logger';
+
+function capture() {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+      done();
+    },
+  });
+  const logger = createLogger(
+    { env: 'test', name: 'keel', version: '9.9.9' },
+    { level: 'info', pretty: false },
+    stream,
+  );
+  return { logger, lines };
+}
+
+describe(createLogger.name, () => {
+  it('writes one JSON line with level label, service, version and ISO time', () => {
+    const { logger, lines } = capture();
+    logger.info({ requestId: 'r1' }, 'hello');
+    expect(lines).toEqual([
+      {
+        level: 'info',
+        time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        service: 'keel',
+        version: '9.9.9',
+        requestId: 'r1',
+        msg: 'hello',
+      },
+    ]);
+  });
+
+  it('redacts passwords, tokens, API keys and credentials headers wherever they are logged', () => {
+    const { logger, lines } = capture();
+    logger.info(
+      {
+        password: 'p1',
+        body: { password: 'p2', newPassword: 'p3', refreshToken: 'r', email: 'kept@example.com' },
+        req: {
+          headers: {
+            authorization: 'Bearer t',
+            cookie: 'c',
+            'x-api-key': 'ak_x_y',
+            accept: 'json',
+          },
+        },
+        oauth: { access_token: 'a', refresh_token: 'b' },
+      },
+      'sensitive',
+    );
+    const line = JSON.stringify(lines[0]);
+    for (const secret of ['p1', 'p2', 'p3', '"r"', 'Bearer t', '"c"', 'ak_x_y', '"a"', '"b"']) {
+      expect(line).not.toContain(secret);
+    }
+    expect(lines[0]).toMatchObject({
+      password: '[REDACTED]',
+      body: { password: '[REDACTED]', email: 'kept@example.com' },
+      req: { headers: { authorization: '[REDACTED]', accept: 'json' } },
+    });
+  });
+});

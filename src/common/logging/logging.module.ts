@@ -1,0 +1,30 @@
+import { Global, Module } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { LoggerModule } from 'nestjs-pino';
+import type { Logger } from 'pino';
+import { AppConfig } from '../../config/app-config';
+import { createLogger } from './create-logger';
+
+/** The pino instance; the HTTP access log (common/http) and Nest's Logger both write to it. */
+export const PINO = Symbol('PINO');
+
+@Global()
+@Module({
+  imports: [
+    LoggerModule.forRootAsync({
+      providers: [
+        {
+          provide: PINO,
+          inject: [ConfigService],
+          useFactory: (config: ConfigService<AppConfig, true>) =>
+            createLogger(config.get('app', { infer: true }), config.get('log', { infer: true })),
+        },
+      ],
+      inject: [PINO],
+      // The access log is installed first thing in common/http, so even requests rejected
+      // before routing are logged; here Nest only binds its request logger to the context.
+      useFactory: (logger: Logger) => ({ pinoHttp: { logger }, useExisting: true }),
+    }),
+  ],
+})
+export class LoggingModule {}

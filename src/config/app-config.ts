@@ -1,0 +1,80 @@
+/** The validated, typed configuration every module reads (through ConfigService). */
+export const APP_ENVS = ['development', 'test', 'staging', 'production'] as const;
+export type AppEnv = (typeof APP_ENVS)[number];
+
+export interface HealthCheckUrl {
+  name: string;
+  url: string;
+}
+
+export interface AppConfig {
+  app: {
+    env: AppEnv;
+    name: string;
+    version: string;
+  };
+  http: {
+    port: number;
+    /** `'*'` allows any origin (refused in production); an empty list disables CORS. */
+    corsOrigins: '*' | string[];
+    /** Passed to Express's `trust proxy` setting as is. */
+    trustProxy: boolean | number | string[];
+    docsEnabled: boolean;
+  };
+  database: {
+    /** Unset: embedded PGlite. */
+    url?: string;
+    poolSize: number;
+    /** Directory of the embedded database, or `'memory'`. */
+    dataDir: string;
+    /** Run pending migrations when the data source opens (embedded mode, development, test). */
+    migrateOnBoot: boolean;
+  };
+  redis: {
+    /** Unset: in-process cache, rate-limit counters, queues and Socket.IO adapter. */
+    url?: string;
+  };
+  jwt: {
+    secret: string;
+    accessTtlSeconds: number;
+    refreshTtlSeconds: number;
+    issuer: string;
+    audience: string;
+  };
+  rateLimit: {
+    max: number;
+    ttlSeconds: number;
+    authMax: number;
+    authTtlSeconds: number;
+    hourlyMax: number;
+  };
+  features: Record<string, boolean>;
+  admin: {
+    email?: string;
+    password?: string;
+  };
+  smtp: {
+    url?: string;
+  };
+  metrics: {
+    token?: string;
+  };
+  log: {
+    level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+    pretty: boolean;
+  };
+  shutdown: {
+    delayMs: number;
+    timeoutMs: number;
+  };
+  health: {
+    checkUrls: HealthCheckUrl[];
+  };
+  webhooks: {
+    signingSecret: string;
+    allowPrivate: boolean;
+  };
+  worker: {
+    inProcess: boolean;
+  };
+}

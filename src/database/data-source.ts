@@ -1,0 +1,9 @@
+import { loadConfig } from '../config/load-config';
+import { readEnvironment } from '../config/read-environment';
+import { createDataSource } from './keel-data-source';
+
+/**
+ * Entry point of the TypeORM CLI (`npm run migration:*`): the same database the API would
+ * open with this environment, embedded or not, left for the CLI to initialize.
+ */
+export const dataSource = createDataSource(loadConfig(readEnvironment()).database);

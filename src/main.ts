@@ -1,0 +1,28 @@
+import { Logger } from '@nestjs/common';
+import { createApp } from './app-setup';
+import { enableGracefulShutdown } from './common/lifecycle/graceful-shutdown';
+import { ConfigValidationError, loadConfig } from './config/load-config';
+import { readEnvironment } from './config/read-environment';
+
+async function bootstrap(): Promise<void> {
+  const config = loadConfig(readEnvironment());
+  const app = await createApp(config);
+  enableGracefulShutdown(app);
+  await app.listen(config.http.port);
+  const database = config.database.url
+    ? 'PostgreSQL'
+    : `embedded PGlite (${config.database.dataDir})`;
+  const redis = config.redis.url ? 'Redis' : 'in-process cache and limits';
+  new Logger('Bootstrap').log(
+    `Keel ${config.app.version} (${config.app.env}) on port ${config.http.port}: ${database}, ${redis}`,
+  );
+}
+
+bootstrap().catch((error: unknown) => {
+  if (error instanceof ConfigValidationError) {
+    for (const problem of error.problems) console.error(`Invalid configuration: ${problem}`);
+  } else {
+    console.error(`Startup failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  process.exit(1);
+});

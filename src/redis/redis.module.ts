@@ -1,0 +1,58 @@
+import {
+  DynamicModule,
+  Global,
+  Inject,
+  Injectable,
+  Logger,
+  Module,
+  OnApplicationShutdown,
+  Optional,
+} from '@nestjs/common';
+import Redis from 'ioredis';
+import { AppConfig } from '../config/app-config';
+
+/** The shared ioredis client; absent (undefined) when REDIS_URL is unset. */
+export const REDIS = Symbol('REDIS');
+
+/** Closes the client after the HTTP server has drained. */
+@Injectable()
+class RedisCloser implements OnApplicationShutdown {
+  constructor(@Optional() @Inject(REDIS) private readonly redis?: Redis) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    if (!this.redis) return;
+    if (this.redis.status === 'ready') await this.redis.quit();
+    else this.redis.disconnect();
+  }
+}
+
+@Global()
+@Module({})
+export class RedisModule {
+  static forRoot(config: AppConfig['redis']): DynamicModule {
+    const client = config.url
+      ? {
+          provide: REDIS,
+          // Connects in the background: the API starts (not ready) while Redis is down.
+          useFactory: () => createClient(config.url as string),
+        }
+      : { provide: REDIS, useValue: undefined };
+    return { module: RedisModule, providers: [client, RedisCloser], exports: [REDIS] };
+  }
+}
+
+function createClient(url: string): Redis {
+  const logger = new Logger('Redis');
+  const client = new Redis(url, { maxRetriesPerRequest: 2, connectTimeout: 5000 });
+  // One line per outage, not one per reconnection attempt.
+  let lastError: string | undefined;
+  client.on('error', (error: Error) => {
+    if (error.message !== lastError) logger.warn(`Redis unavailable: ${error.message}`);
+    lastError = error.message;
+  });
+  client.on('ready', () => {
+    if (lastError !== undefined) logger.log('Redis available again');
+    lastError = undefined;
+  });
+  return client;
+}

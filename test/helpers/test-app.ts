@@ -1,0 +1,64 @@
+import { ModuleMetadata } from '@nestjs/common';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { Test } from '@nestjs/testing';
+import type { Server } from 'node:http';
+import { AppModule } from '../../src/app.module';
+import { NEST_OPTIONS, setupApp } from '../../src/app-setup';
+import { AppConfig } from '../../src/config/app-config';
+import { loadConfig } from '../../src/config/load-config';
+import { redisUrl } from './services';
+import { createTestDatabase, TestDatabase } from './test-database';
+
+export interface TestApp {
+  app: NestExpressApplication;
+  http: Server;
+  config: AppConfig;
+  database: TestDatabase;
+  close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  /** Environment variables on top of the test defaults. */
+  env?: Record<string, string>;
+  /** Extra modules (test-only controllers) mounted beside the real ones. */
+  imports?: ModuleMetadata['imports'];
+  /** Use Redis when it answers (default true); false runs the in-process wiring. */
+  redis?: boolean;
+}
+
+/**
+ * The real application, through the same app-setup as main.ts, on a fresh database of its own
+ * (real PostgreSQL and Redis when they answer; required in CI).
+ */
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const database = await createTestDatabase();
+  const redis = options.redis === false ? undefined : await redisUrl();
+  const config = loadConfig({
+    APP_ENV: 'test',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    ...(database.url && { DATABASE_URL: database.url }),
+    ...(redis && { REDIS_URL: redis }),
+    ...options.env,
+  });
+  try {
+    const moduleRef = await Test.createTestingModule({
+      imports: [AppModule.forRoot(config), ...(options.imports ?? [])],
+    }).compile();
+    const app = moduleRef.createNestApplication<NestExpressApplication>(NEST_OPTIONS);
+    setupApp(app, config);
+    await app.init();
+    return {
+      app,
+      http: app.getHttpServer(),
+      config,
+      database,
+      close: async () => {
+        await app.close();
+        await database.drop();
+      },
+    };
+  } catch (error) {
+    await database.drop();
+    throw error;
+  }
+}

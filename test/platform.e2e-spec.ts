@@ -1,0 +1,322 @@
+import request from 'supertest';
+import { ProbeModule } from './helpers/probe.module';
+import { startTestApp, TestApp } from './helpers/test-app';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+describe('HTTP platform', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp({ imports: [ProbeModule] });
+  });
+  afterAll(() => t.close());
+
+  describe('errors', () => {
+    it('answers an unknown route with a 404 problem carrying the echoed request id', async () => {
+      const res = await request(t.http).get('/v1/nope').set('X-Request-Id', 'abc-123.X_y');
+      expect(res.status).toBe(404);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.headers['x-request-id']).toBe('abc-123.X_y');
+      expect(res.body).toEqual({
+        type: 'urn:keel:problem:not-found',
+        title: 'Not Found',
+        status: 404,
+        detail: 'Cannot GET /v1/nope',
+        instance: '/v1/nope',
+        code: 'NOT_FOUND',
+        requestId: 'abc-123.X_y',
+      });
+    });
+
+    it('replaces an insane request id with a UUID', async () => {
+      for (const bad of ['has space', 'a'.repeat(129), 'semi;colon', '<script>']) {
+        const res = await request(t.http).get('/v1/features').set('X-Request-Id', bad);
+        expect(res.headers['x-request-id']).toMatch(UUID);
+      }
+    });
+
+    it('generates a request id when none is sent', async () => {
+      const res = await request(t.http).get('/v1/nope');
+      expect(res.headers['x-request-id']).toMatch(UUID);
+      expect(res.body.requestId).toBe(res.headers['x-request-id']);
+    });
+
+    it('hides the cause of a 500 and keeps the request id', async () => {
+      const res = await request(t.http).get('/v1/probe/boom');
+      expect(res.status).toBe(500);
+      expect(res.body).toMatchObject({
+        status: 500,
+        code: 'INTERNAL',
+        requestId: res.headers['x-request-id'],
+      });
+      expect(JSON.stringify(res.body)).not.toMatch(/10\.0\.0\.5|SELECT|password|stack|at /);
+    });
+
+    it('rejects malformed JSON with 400 MALFORMED_JSON', async () => {
+      const res = await request(t.http)
+        .post('/v1/probe/echo')
+        .set('Content-Type', 'application/json')
+        .send('{"email": "a@b.co",');
+      expect(res.status).toBe(400);
+      expect(res.body.code).toBe('MALFORMED_JSON');
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    });
+
+    it('rejects a body over 100 kB with 413 PAYLOAD_TOO_LARGE', async () => {
+      const res = await request(t.http)
+        .post('/v1/probe/echo')
+        .send({ email: 'a@b.co', name: 'x'.repeat(120 * 1024) });
+      expect(res.status).toBe(413);
+      expect(res.body.code).toBe('PAYLOAD_TOO_LARGE');
+    });
+
+    it('rejects a body in another media type with 415', async () => {
+      const text = await request(t.http)
+        .post('/v1/probe/echo')
+        .set('Content-Type', 'text/plain')
+        .send('hello');
+      expect(text.status).toBe(415);
+      expect(text.body.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+      const form = await request(t.http)
+        .post('/v1/probe/echo')
+        .type('form')
+        .send({ email: 'a@b.co', name: 'n' });
+      expect(form.status).toBe(415);
+    });
+
+    it('accepts a form only where the route declares it', async () => {
+      const res = await request(t.http)
+        .post('/v1/probe/form')
+        .type('form')
+        .send({ grant: 'password' });
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ grant: 'password' });
+      const json = await request(t.http).post('/v1/probe/form').send({ grant: 'password' });
+      expect(json.status).toBe(415);
+    });
+  });
+
+  describe('validation', () => {
+    it('accepts a valid body and transforms nested objects', async () => {
+      const body = {
+        email: 'a@b.co',
+        name: 'Ann',
+        age: 30,
+        address: { city: 'Oslo' },
+        tags: ['x'],
+      };
+      const res = await request(t.http).post('/v1/probe/echo').send(body);
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual(body);
+    });
+
+    it('lists missing, wrongly typed, unknown and nested fields', async () => {
+      const res = await request(t.http)
+        .post('/v1/probe/echo')
+        .send({
+          name: 42,
+          age: 'old',
+          admin: true,
+          address: { city: '', zip: '1' },
+          tags: ['a', 'b', 'c', 'd'],
+        });
+      expect(res.status).toBe(400);
+      expect(res.body.code).toBe('VALIDATION_FAILED');
+      const fields = (res.body.errors as { field: string }[]).map((e) => e.field);
+      expect(fields).toEqual(
+        expect.arrayContaining([
+          'email',
+          'name',
+          'age',
+          'admin',
+          'address.city',
+          'address.zip',
+          'tags',
+        ]),
+      );
+      for (const error of res.body.errors as { message: string }[])
+        expect(error.message).toEqual(expect.any(String));
+    });
+
+    it('rejects a non-object body', async () => {
+      const res = await request(t.http)
+        .post('/v1/probe/echo')
+        .set('Content-Type', 'application/json')
+        .send('[1,2]');
+      expect(res.status).toBe(400);
+      expect(res.body.code).toBe('VALIDATION_FAILED');
+    });
+
+    it('answers a malformed path parameter with 400, not 500', async () => {
+      const res = await request(t.http).get('/v1/probe/items/abc');
+      expect(res.status).toBe(400);
+      expect(res.body.code).toBe('BAD_REQUEST');
+    });
+
+    it('transforms and validates query parameters', async () => {
+      expect((await request(t.http).get('/v1/probe/items/7?page=2')).body).toEqual({
+        id: 7,
+        page: 2,
+      });
+      const bad = await request(t.http).get('/v1/probe/items/7?page=0');
+      expect(bad.status).toBe(400);
+      expect(bad.body.errors).toEqual([
+        { field: 'page', message: expect.stringContaining('page') },
+      ]);
+      const unknown = await request(t.http).get('/v1/probe/items/7?debug=1');
+      expect(unknown.status).toBe(400);
+    });
+  });
+
+  describe('versioning', () => {
+    it('sends X-API-Version on every response, unversioned routes included', async () => {
+      expect((await request(t.http).get('/v1/features')).headers['x-api-version']).toBe('1');
+      expect((await request(t.http).get('/v2/probe/legacy')).headers['x-api-version']).toBe('2');
+      expect((await request(t.http).get('/health/live')).headers['x-api-version']).toBe('1');
+      expect((await request(t.http).get('/v1/nope')).headers['x-api-version']).toBe('1');
+    });
+
+    it('selects the version of an unversioned business path by header, default 1', async () => {
+      const v1 = await request(t.http).get('/probe/legacy');
+      expect(v1.body).toEqual({ version: 1 });
+      expect(v1.headers['x-api-version']).toBe('1');
+      const v2 = await request(t.http).get('/probe/legacy').set('X-API-Version', '2');
+      expect(v2.body).toEqual({ version: 2 });
+      expect(v2.headers['x-api-version']).toBe('2');
+      const features = await request(t.http).get('/features');
+      expect(features.status).toBe(200);
+    });
+
+    it('refuses an unsupported X-API-Version with a problem', async () => {
+      const res = await request(t.http).get('/probe/legacy').set('X-API-Version', '7');
+      expect(res.status).toBe(400);
+      expect(res.body.code).toBe('UNSUPPORTED_API_VERSION');
+      expect(res.headers['x-api-version']).toBe('1');
+    });
+
+    it('marks a superseded v1 route with Deprecation and a successor Link', async () => {
+      const res = await request(t.http).get('/v1/probe/legacy');
+      expect(res.headers.deprecation).toBe(`@${Date.parse('2026-09-01T00:00:00Z') / 1000}`);
+      expect(res.headers.link).toBe('</v2/probe/legacy>; rel="successor-version"');
+      const v2 = await request(t.http).get('/v2/probe/legacy');
+      expect(v2.headers.deprecation).toBeUndefined();
+    });
+  });
+
+  describe('headers', () => {
+    it('sets security headers and denies framing', async () => {
+      const res = await request(t.http).get('/v1/features');
+      expect(res.headers['x-frame-options']).toBe('DENY');
+      expect(res.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      expect(res.headers['x-powered-by']).toBeUndefined();
+      expect(res.headers['strict-transport-security']).toBeUndefined();
+    });
+
+    it('marks responses to authenticated requests no-store', async () => {
+      const anonymous = await request(t.http).get('/v1/features');
+      expect(anonymous.headers['cache-control']).toBeUndefined();
+      const bearer = await request(t.http).get('/v1/features').set('Authorization', 'Bearer x');
+      expect(bearer.headers['cache-control']).toBe('no-store');
+      const apiKey = await request(t.http).get('/v1/features').set('X-API-Key', 'ak_x_y');
+      expect(apiKey.headers['cache-control']).toBe('no-store');
+    });
+
+    it('compresses large bodies with gzip or brotli', async () => {
+      const gzip = await request(t.http).get('/v1/probe/large').set('Accept-Encoding', 'gzip');
+      expect(gzip.headers['content-encoding']).toBe('gzip');
+      const br = await request(t.http).get('/v1/probe/large').set('Accept-Encoding', 'br');
+      expect(br.headers['content-encoding']).toBe('br');
+      const small = await request(t.http).get('/health/live').set('Accept-Encoding', 'gzip');
+      expect(small.headers['content-encoding']).toBeUndefined();
+    });
+  });
+
+  describe('feature flags', () => {
+    it('lists the flags with their defaults', async () => {
+      const res = await request(t.http).get('/v1/features');
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ registration: true, v2_api: true, webhooks: true });
+    });
+
+    it('hides a route behind a flag that is off as a plain 404', async () => {
+      const res = await request(t.http).get('/v1/probe/beta');
+      expect(res.status).toBe(404);
+      expect(res.body).toMatchObject({ code: 'NOT_FOUND', detail: 'Cannot GET /v1/probe/beta' });
+    });
+  });
+});
+
+describe('HTTP platform with options', () => {
+  it('turns flags on and off from FEATURE_*', async () => {
+    const t = await startTestApp({
+      imports: [ProbeModule],
+      env: { FEATURE_REGISTRATION: 'false', FEATURE_BETA_PROBE: 'true' },
+    });
+    try {
+      const features = await request(t.http).get('/v1/features');
+      expect(features.body).toEqual({
+        registration: false,
+        v2_api: true,
+        webhooks: true,
+        beta_probe: true,
+      });
+      expect((await request(t.http).get('/v1/probe/beta')).body).toEqual({ beta: true });
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('allows only the listed CORS origins', async () => {
+    const t = await startTestApp({ env: { CORS_ORIGINS: 'https://app.example.com' } });
+    try {
+      const allowed = await request(t.http)
+        .options('/v1/features')
+        .set('Origin', 'https://app.example.com')
+        .set('Access-Control-Request-Method', 'GET');
+      expect(allowed.headers['access-control-allow-origin']).toBe('https://app.example.com');
+      const denied = await request(t.http)
+        .get('/v1/features')
+        .set('Origin', 'https://evil.example.com');
+      expect(denied.headers['access-control-allow-origin']).toBeUndefined();
+      const exposed = await request(t.http)
+        .get('/v1/features')
+        .set('Origin', 'https://app.example.com');
+      expect(exposed.headers['access-control-expose-headers']).toContain('X-Request-Id');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('serves the OpenAPI document at /docs-json and Swagger UI at /docs', async () => {
+    const t = await startTestApp();
+    try {
+      const json = await request(t.http).get('/docs-json');
+      expect(json.status).toBe(200);
+      expect(json.body.openapi).toMatch(/^3\./);
+      expect(Object.keys(json.body.paths)).toEqual(
+        expect.arrayContaining(['/v1/features', '/health/live']),
+      );
+      expect(json.body.components.securitySchemes).toMatchObject({
+        bearer: { type: 'http', scheme: 'bearer' },
+        oauth2: { type: 'oauth2', flows: { password: { tokenUrl: '/v1/auth/token' } } },
+        apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+      });
+      const ui = await request(t.http).get('/docs/');
+      expect(ui.status).toBe(200);
+      expect(ui.text).toContain('swagger-ui');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('turns the docs off when DOCS_ENABLED=false', async () => {
+    const t = await startTestApp({ env: { DOCS_ENABLED: 'false' } });
+    try {
+      expect((await request(t.http).get('/docs-json')).status).toBe(404);
+    } finally {
+      await t.close();
+    }
+  });
+});
