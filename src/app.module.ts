@@ -25,7 +25,6 @@ export class AppModule {
         LoggingModule,
         LifecycleModule,
         MetricsModule,
-        // First global guard: a disabled feature is a 404 before authentication.
         FeaturesModule,
         DatabaseModule.forRoot(config.database),
         RedisModule.forRoot(config.redis),

@@ -64,6 +64,12 @@ describe('The API process', () => {
         headers: { Authorization: 'Bearer very-secret-token', 'X-Request-Id': 'log-me-1' },
       });
       expect(features.status).toBe(200);
+      const malformed = await fetch(`${keel.url}/v1/features`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'X-Request-Id': 'log-me-2' },
+        body: '{"password": "hunter2",',
+      });
+      expect(malformed.status).toBe(400);
 
       const inFlight = Array.from({ length: 5 }, () => fetch(`${keel.url}/health`));
       while (dependencyHits === 0) await new Promise((resolve) => setTimeout(resolve, 20));
@@ -98,7 +104,15 @@ describe('The API process', () => {
         ip: expect.any(String),
         msg: 'request completed',
       });
+      // A request refused before routing (body parser) is logged too, at warn.
+      expect(lines.find((line) => line.requestId === 'log-me-2')).toMatchObject({
+        level: 'warn',
+        method: 'POST',
+        route: 'unmatched',
+        status: 400,
+      });
       expect(lines.some((line) => line.route === '/health')).toBe(false);
+      expect(keel.stdout()).not.toContain('hunter2');
       expect(lines.some((line) => line.msg === 'shutdown complete')).toBe(true);
       // Exited on its own: the server, Redis and the database pool were all closed.
       expect(lines.some((line) => String(line.msg).includes('open handles remain'))).toBe(false);

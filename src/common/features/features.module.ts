@@ -1,5 +1,4 @@
 import { Global, Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
 import { FeatureGuard } from './feature.guard';
 import { FeaturesController } from './features.controller';
 import { FeaturesService } from './features.service';
@@ -7,7 +6,7 @@ import { FeaturesService } from './features.service';
 @Global()
 @Module({
   controllers: [FeaturesController],
-  providers: [FeaturesService, { provide: APP_GUARD, useClass: FeatureGuard }],
-  exports: [FeaturesService],
+  providers: [FeaturesService, FeatureGuard],
+  exports: [FeaturesService, FeatureGuard],
 })
 export class FeaturesModule {}

@@ -3,14 +3,12 @@ import compression from 'compression';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
-import { pinoHttp } from 'pino-http';
 import { AppConfig } from '../../config/app-config';
 import { BadRequest } from '../errors/domain-errors';
 import { ShutdownState } from '../lifecycle/shutdown-state';
 import { MetricsService } from '../metrics/metrics.service';
 import { selectApiVersion, SUPPORTED_API_VERSIONS } from './api-version';
-import { resolveRequestId } from './request-id';
-import { routeTemplate } from './route-template';
+import { observeRequests } from './request-observer';
 
 export const JSON_BODY_LIMIT = '100kb';
 
@@ -43,14 +41,12 @@ interface PlatformDeps {
 export function configureExpress(app: NestExpressApplication, deps: PlatformDeps): void {
   const { config } = deps;
   app.set('trust proxy', config.http.trustProxy);
-  app.use(requestId());
-  app.use(accessLog(deps.logger));
-  app.use(httpMetrics(deps.metrics));
+  app.use(observeRequests(deps.logger, deps.metrics));
   app.use(apiVersion());
   app.use(securityHeaders(config.app.env === 'production'));
   app.use(noStoreWhenAuthenticated());
   app.use(closeConnectionsWhenDraining(deps.shutdown));
-  app.use(compression({ threshold: 1024 }));
+  app.use(compressWhenAccepted());
   app.enableCors({
     origin: config.http.corsOrigins === '*' ? true : config.http.corsOrigins,
     exposedHeaders: EXPOSED_HEADERS,
@@ -61,56 +57,6 @@ export function configureExpress(app: NestExpressApplication, deps: PlatformDeps
     type: ['application/json', 'application/*+json'],
   });
   app.useBodyParser('urlencoded', { limit: JSON_BODY_LIMIT, extended: false });
-}
-
-function requestId(): RequestHandler {
-  return (req, res, next) => {
-    const id = resolveRequestId(req.headers['x-request-id']);
-    (req as Request & { id: string }).id = id;
-    res.setHeader('X-Request-Id', id);
-    next();
-  };
-}
-
-/** One JSON line per request, with the route template; health and metrics scrapes at debug. */
-function accessLog(logger: Logger): RequestHandler {
-  const summary = (req: Request, res: Response, responseTime: number) => ({
-    method: req.method,
-    route: routeTemplate(req),
-    status: res.statusCode,
-    durationMs: Math.round(responseTime * 10) / 10,
-    userId: (req as Request & { user?: { id?: string } }).user?.id,
-    ip: req.ip,
-  });
-  return pinoHttp({
-    logger,
-    genReqId: (req) => (req as Request & { id: string }).id,
-    customAttributeKeys: { reqId: 'requestId' },
-    quietReqLogger: true,
-    quietResLogger: true,
-    customLogLevel: (req, res, error) => {
-      if (error || res.statusCode >= 500) return 'error';
-      if (res.statusCode >= 400) return 'warn';
-      return /^\/(health|metrics)/.test(req.url ?? '') ? 'debug' : 'info';
-    },
-    customSuccessMessage: () => 'request completed',
-    customErrorMessage: () => 'request failed',
-    customSuccessObject: (req, res, value: { responseTime: number }) =>
-      summary(req as Request, res as Response, value.responseTime),
-    customErrorObject: (req, res, _error, value: { responseTime: number }) =>
-      summary(req as Request, res as Response, value.responseTime),
-  });
-}
-
-function httpMetrics(metrics: MetricsService): RequestHandler {
-  return (req, res, next) => {
-    const start = process.hrtime.bigint();
-    res.once('finish', () => {
-      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-      metrics.observeHttpRequest(req.method, routeTemplate(req), res.statusCode, seconds);
-    });
-    next();
-  };
 }
 
 function apiVersion(): RequestHandler {
@@ -137,12 +83,20 @@ function securityHeaders(production: boolean): RequestHandler {
   const hsts = production ? { maxAge: 31_536_000, includeSubDomains: true } : false;
   // Outside production the API is usually plain http://localhost, which upgrading would break.
   const upgradeInsecureRequests = production ? [] : null;
+  // JSON is not a document: the headers OWASP's REST guidance asks for, and no HTML-only ones.
   const api = helmet({
     contentSecurityPolicy: {
-      directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], upgradeInsecureRequests },
+      useDefaults: false,
+      directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
     },
     frameguard: { action: 'deny' },
     strictTransportSecurity: hsts,
+    crossOriginOpenerPolicy: false,
+    originAgentCluster: false,
+    xDnsPrefetchControl: false,
+    xDownloadOptions: false,
+    xPermittedCrossDomainPolicies: false,
+    xXssProtection: false,
   });
   const docs = helmet({
     contentSecurityPolicy: {
@@ -159,6 +113,13 @@ function securityHeaders(production: boolean): RequestHandler {
     strictTransportSecurity: hsts,
   });
   return (req, res, next) => (/^\/docs(?:\/|$)/.test(req.path) ? docs : api)(req, res, next);
+}
+
+/** Clients that accept no encoding skip the compression machinery altogether. */
+function compressWhenAccepted(): RequestHandler {
+  const compress = compression({ threshold: 1024 });
+  return (req, res, next) =>
+    req.headers['accept-encoding'] === undefined ? next() : compress(req, res, next);
 }
 
 function noStoreWhenAuthenticated(): RequestHandler {

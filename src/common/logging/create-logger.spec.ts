@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import { createLogger } from './create-logger';
+import { requestContext } from './request-context';
 
 function capture() {
   const lines: Record<string, unknown>[] = [];
@@ -60,5 +61,20 @@ describe(createLogger.name, () => {
       body: { password: '[REDACTED]', email: 'kept@example.com' },
       req: { headers: { authorization: '[REDACTED]', accept: 'json' } },
     });
+  });
+
+  it('adds the id of the request being handled to every line written while handling it', async () => {
+    const { logger, lines } = capture();
+    await requestContext.run('req-42', async () => {
+      logger.info('before await');
+      await new Promise((resolve) => setImmediate(resolve));
+      logger.warn({ requestId: 'explicit' }, 'own id wins');
+    });
+    logger.info('outside');
+    expect(lines.map((line) => [line.msg, line.requestId])).toEqual([
+      ['before await', 'req-42'],
+      ['own id wins', 'explicit'],
+      ['outside', undefined],
+    ]);
   });
 });

@@ -1,5 +1,6 @@
 import pino, { DestinationStream, Logger } from 'pino';
 import { AppConfig } from '../../config/app-config';
+import { requestContext } from './request-context';
 
 /** Never written to a log, wherever they appear one level down in a logged object. */
 const SECRET_KEYS = [
@@ -27,7 +28,10 @@ export const REDACTED_PATHS = [
   ...SECRET_KEYS.map((key) => `*.headers["${key}"]`),
 ];
 
-/** The process's pino logger: JSON lines (pretty in development), secrets redacted. */
+/**
+ * The process's pino logger: JSON lines (pretty in development), secrets redacted, and the
+ * current request's id on every line written while handling it.
+ */
 export function createLogger(
   app: AppConfig['app'],
   log: AppConfig['log'],
@@ -39,6 +43,11 @@ export function createLogger(
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
     redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' },
+    mixin: () => {
+      const requestId = requestContext.getStore();
+      // pino merges the log call's own fields into this object, so it must be a fresh one.
+      return requestId === undefined ? {} : { requestId };
+    },
     ...(log.pretty && {
       transport: {
         target: 'pino-pretty',

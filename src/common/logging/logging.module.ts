@@ -21,8 +21,9 @@ export const PINO = Symbol('PINO');
         },
       ],
       inject: [PINO],
-      // The access log is installed first thing in common/http, so even requests rejected
-      // before routing are logged; here Nest only binds its request logger to the context.
+      // Nest's Logger writes through the same pino instance. Requests are logged by common/http
+      // (first thing, so even a rejected body is logged) and carry their id through the
+      // logger's mixin, so nestjs-pino creates no per-request logger (useExisting).
       useFactory: (logger: Logger) => ({ pinoHttp: { logger }, useExisting: true }),
     }),
   ],

@@ -1,6 +1,5 @@
-import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { Observable } from 'rxjs';
 import { AppError } from '../errors/domain-errors';
 import { CONSUMES_KEY } from './consumes.decorator';
 import { HttpRequest } from './http-request';
@@ -13,10 +12,10 @@ const JSON_ONLY = ['application/json'];
  * `@Consumes()` adds (the OAuth2 token endpoint takes a form). Bodiless requests pass.
  */
 @Injectable()
-export class ContentTypeInterceptor implements NestInterceptor {
+export class ContentTypeGuard implements CanActivate {
   constructor(private readonly reflector: Reflector) {}
 
-  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+  canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<HttpRequest>();
     if (BODY_METHODS.has(request.method) && hasBody(request)) {
       const accepted =
@@ -35,7 +34,7 @@ export class ContentTypeInterceptor implements NestInterceptor {
         );
       }
     }
-    return next.handle();
+    return true;
   }
 }
 
