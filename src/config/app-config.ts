@@ -33,6 +33,8 @@ export interface AppConfig {
   redis: {
     /** Unset: in-process cache, rate-limit counters, queues and Socket.IO adapter. */
     url?: string;
+    /** Prefix of every key Keel writes, so several deployments can share one Redis. */
+    prefix: string;
   };
   jwt: {
     secret: string;

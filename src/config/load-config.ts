@@ -112,6 +112,10 @@ const schema = z.object({
   DB_POOL_SIZE: int(1, 200).default(10),
   DATA_DIR: z.string().min(1).optional(),
   REDIS_URL: redisUrl.optional(),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_.-]{1,64}$/, { error: 'use letters, digits and : _ . - (at most 64)' })
+    .default('keel:'),
   JWT_SECRET: z.string().optional(),
   JWT_ACCESS_TTL: duration.default(15 * 60),
   JWT_REFRESH_TTL: duration.default(7 * 24 * 3600),
@@ -209,7 +213,7 @@ export function loadConfig(rawEnv: Env): AppConfig {
       dataDir: e.DATA_DIR ?? defaults.dataDir,
       migrateOnBoot: embedded || e.APP_ENV === 'development' || e.APP_ENV === 'test',
     },
-    redis: { url: e.REDIS_URL },
+    redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
     jwt: {
       secret: e.JWT_SECRET ?? DEVELOPMENT_JWT_SECRET,
       accessTtlSeconds: e.JWT_ACCESS_TTL,

@@ -1,4 +1,5 @@
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -31,7 +32,11 @@ export class EmbeddedPostgres {
     const root = resolve(options.dataDir);
     const lockFile = inMemory ? undefined : acquireLock(root);
     try {
-      const db = await PGlite.create(inMemory ? undefined : join(root, 'pg'));
+      // The extensions the migrations create must be compiled in (PostgreSQL ships them as contrib).
+      const db = await PGlite.create({
+        dataDir: inMemory ? undefined : join(root, 'pg'),
+        extensions: { pg_trgm },
+      });
       const server = new PGLiteSocketServer({
         db,
         host: '127.0.0.1',

@@ -1,3 +1,5 @@
+import { Public } from '../auth/public.decorator';
+import { NoRateLimit } from '../common/rate-limit/rate-limit.decorators';
 import {
   Controller,
   Get,
@@ -18,6 +20,8 @@ import { HealthReport, HealthService } from './health.service';
 
 /** Kubernetes probes and the operators' overview; never versioned, cached or rate limited. */
 @ApiTags('health')
+@Public()
+@NoRateLimit()
 @Controller({ path: 'health', version: VERSION_NEUTRAL })
 @UseFilters(HealthResultFilter)
 export class HealthController {

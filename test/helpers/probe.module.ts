@@ -22,6 +22,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
+import { Public } from '../../src/auth/public.decorator';
 import { RequireFeature } from '../../src/common/features/require-feature.decorator';
 import { Consumes } from '../../src/common/http/consumes.decorator';
 import { SupersededBy } from '../../src/common/http/superseded-by.decorator';
@@ -72,6 +73,7 @@ class PageQuery {
 }
 
 /** Test-only routes that exercise the global pipeline (validation, errors, versioning, flags). */
+@Public()
 @Controller('probe')
 class ProbeController {
   @Post('echo')
@@ -118,6 +120,7 @@ class ProbeController {
   }
 }
 
+@Public()
 @Controller({ path: 'probe', version: '2' })
 class ProbeV2Controller {
   @Get('legacy')

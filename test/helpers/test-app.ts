@@ -1,6 +1,7 @@
 import { ModuleMetadata } from '@nestjs/common';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
+import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { AppModule } from '../../src/app.module';
 import { NEST_OPTIONS, setupApp } from '../../src/app-setup';
@@ -26,16 +27,24 @@ export interface TestAppOptions {
   redis?: boolean;
 }
 
+/** KEEL_TEST_MODE=embedded runs a suite on the embedded wiring (PGlite, in-process stores). */
+const EMBEDDED = process.env.KEEL_TEST_MODE === 'embedded';
+
 /**
  * The real application, through the same app-setup as main.ts, on a fresh database of its own
- * (real PostgreSQL and Redis when they answer; required in CI).
+ * (real PostgreSQL and Redis when they answer; required in CI). Its Redis keys get a prefix of
+ * their own, and rate limits are high unless a suite sets them (APP_ENV=test keeps them on).
  */
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
-  const database = await createTestDatabase();
-  const redis = options.redis === false ? undefined : await redisUrl();
+  const database = EMBEDDED ? { drop: () => Promise.resolve() } : await createTestDatabase();
+  const redis = options.redis === false || EMBEDDED ? undefined : await redisUrl();
   const config = loadConfig({
     APP_ENV: 'test',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    REDIS_PREFIX: `test:${randomUUID()}:`,
+    RATE_LIMIT_MAX: '100000',
+    RATE_LIMIT_AUTH_MAX: '100000',
+    RATE_LIMIT_HOURLY_MAX: '100000',
     ...(database.url && { DATABASE_URL: database.url }),
     ...(redis && { REDIS_URL: redis }),
     ...options.env,

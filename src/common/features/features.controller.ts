@@ -1,8 +1,10 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Public } from '../../auth/public.decorator';
 import { FeaturesService } from './features.service';
 
 @ApiTags('features')
+@Public()
 @Controller('features')
 export class FeaturesController {
   constructor(private readonly features: FeaturesService) {}

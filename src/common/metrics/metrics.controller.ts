@@ -1,3 +1,5 @@
+import { Public } from '../../auth/public.decorator';
+import { NoRateLimit } from '../rate-limit/rate-limit.decorators';
 import { Controller, Get, Header, Headers, VERSION_NEUTRAL } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { ApiExcludeController } from '@nestjs/swagger';
@@ -9,6 +11,8 @@ import { MetricsService } from './metrics.service';
 
 /** Prometheus scrape endpoint; with METRICS_TOKEN set, scrapers send it as a bearer token. */
 @ApiExcludeController()
+@Public()
+@NoRateLimit()
 @Controller({ path: 'metrics', version: VERSION_NEUTRAL })
 export class MetricsController {
   private readonly token?: Buffer;

@@ -1,0 +1,43 @@
+import { OnModuleDestroy } from '@nestjs/common';
+import { RevocationStore } from './revocation-store';
+
+/** Embedded mode: one process, so a Map (expired entries swept every minute) is enough. */
+export class MemoryRevocationStore extends RevocationStore implements OnModuleDestroy {
+  /** key -> [value, expires at (ms)] */
+  private readonly entries = new Map<string, [number, number]>();
+  private readonly sweeper = setInterval(() => this.sweep(), 60_000).unref();
+
+  revokeToken(jti: string, expiresAt: number): Promise<void> {
+    this.entries.set(`jti:${jti}`, [1, expiresAt * 1000]);
+    return Promise.resolve();
+  }
+
+  revokeUser(userId: string, ttlSeconds: number): Promise<void> {
+    this.entries.set(`user:${userId}`, [
+      Math.floor(Date.now() / 1000),
+      Date.now() + ttlSeconds * 1000,
+    ]);
+    return Promise.resolve();
+  }
+
+  isRevoked(jti: string, userId: string, issuedAt: number): Promise<boolean> {
+    const user = this.get(`user:${userId}`);
+    return Promise.resolve(
+      this.get(`jti:${jti}`) !== undefined || (user !== undefined && issuedAt < user),
+    );
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.sweeper);
+  }
+
+  private get(key: string): number | undefined {
+    const entry = this.entries.get(key);
+    return entry && entry[1] > Date.now() ? entry[0] : undefined;
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const [key, [, expiresAt]] of this.entries) if (expiresAt <= now) this.entries.delete(key);
+  }
+}

@@ -1,0 +1,42 @@
+import type Redis from 'ioredis';
+import { RevocationStore } from './revocation-store';
+
+/** Services mode: shared by every instance, one round trip per check. */
+export class RedisRevocationStore extends RevocationStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {
+    super();
+  }
+
+  async revokeToken(jti: string, expiresAt: number): Promise<void> {
+    await this.redis.set(
+      `${this.prefix}revoked:jti:${jti}`,
+      '1',
+      'EXAT',
+      Math.max(expiresAt, nowSeconds() + 1),
+    );
+  }
+
+  async revokeUser(userId: string, ttlSeconds: number): Promise<void> {
+    await this.redis.set(
+      `${this.prefix}revoked:user:${userId}`,
+      String(nowSeconds()),
+      'EX',
+      ttlSeconds,
+    );
+  }
+
+  async isRevoked(jti: string, userId: string, issuedAt: number): Promise<boolean> {
+    const [token, user] = await this.redis.mget(
+      `${this.prefix}revoked:jti:${jti}`,
+      `${this.prefix}revoked:user:${userId}`,
+    );
+    return token !== null || (user !== null && issuedAt < Number(user));
+  }
+}
+
+function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
+}

@@ -1,0 +1,168 @@
+import { Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { JwtService } from '@nestjs/jwt';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { DataSource, EntityManager, IsNull } from 'typeorm';
+import { AppConfig } from '../../config/app-config';
+import { Unauthorized } from '../../common/errors/domain-errors';
+import { ROLES, Role } from '../../users/role';
+import { User } from '../../users/user.entity';
+import { Principal } from '../principal';
+import { RefreshToken } from './refresh-token.entity';
+import { RevocationStore } from './revocation-store';
+
+/** A new access token with its refresh token. */
+export interface TokenPair {
+  accessToken: string;
+  refreshToken: string;
+  /** Access token lifetime in seconds. */
+  expiresIn: number;
+}
+
+interface AccessClaims {
+  sub: string;
+  role: Role;
+  jti: string;
+  iat: number;
+  exp: number;
+  iss: string;
+  aud: string | string[];
+}
+
+const REFRESH_TOKEN = /^rt_[A-Za-z0-9_-]{43}$/;
+
+/** Issues, verifies, rotates and revokes tokens. Access tokens are HS256 JWTs; refresh tokens opaque. */
+@Injectable()
+export class TokensService {
+  private readonly jwtConfig: AppConfig['jwt'];
+
+  constructor(
+    private readonly jwt: JwtService,
+    private readonly dataSource: DataSource,
+    private readonly revocations: RevocationStore,
+    config: ConfigService<AppConfig, true>,
+  ) {
+    this.jwtConfig = config.get('jwt', { infer: true });
+  }
+
+  /** Tokens for a login: a new refresh token family (or the given one, on rotation). */
+  async issue(
+    user: { id: string; role: Role },
+    familyId?: string,
+    manager?: EntityManager,
+  ): Promise<TokenPair> {
+    const refreshToken = `rt_${randomBytes(32).toString('base64url')}`;
+    await (manager ?? this.dataSource.manager).insert(RefreshToken, {
+      userId: user.id,
+      familyId: familyId ?? randomUUID(),
+      tokenHash: sha256(refreshToken),
+      expiresAt: new Date(Date.now() + this.jwtConfig.refreshTtlSeconds * 1000),
+    });
+    const accessToken = await this.jwt.signAsync({
+      sub: user.id,
+      role: user.role,
+      jti: randomUUID(),
+    });
+    return { accessToken, refreshToken, expiresIn: this.jwtConfig.accessTtlSeconds };
+  }
+
+  /**
+   * The principal of a signature-checked access token: every claim must be present (a token
+   * without exp is refused) and the token not revoked. No database access.
+   */
+  async principalOf(payload: unknown): Promise<Principal> {
+    if (!isAccessClaims(payload))
+      throw new Unauthorized('INVALID_TOKEN', 'The access token is not valid.');
+    if (await this.revocations.isRevoked(payload.jti, payload.sub, payload.iat)) {
+      throw new Unauthorized('INVALID_TOKEN', 'The access token has been revoked.');
+    }
+    return {
+      id: payload.sub,
+      role: payload.role,
+      via: 'token',
+      tokenId: payload.jti,
+      tokenExpiresAt: payload.exp,
+    };
+  }
+
+  /**
+   * Exchanges a refresh token for a new pair of the same family. A token that was already
+   * rotated (or revoked) revokes its whole family: someone replayed it.
+   */
+  async rotate(refreshToken: string): Promise<TokenPair> {
+    if (!REFRESH_TOKEN.test(refreshToken)) throw invalidRefreshToken();
+    const outcome = await this.dataSource.transaction(async (manager) => {
+      // The row lock serialises a rotation and a replay of the same token.
+      const current = await manager.findOne(RefreshToken, {
+        where: { tokenHash: sha256(refreshToken) },
+        lock: { mode: 'pessimistic_write' },
+      });
+      if (!current) throw invalidRefreshToken();
+      if (current.revokedAt) return { reusedFamily: current.familyId };
+      if (current.expiresAt.getTime() <= Date.now()) {
+        throw new Unauthorized('TOKEN_EXPIRED', 'The refresh token has expired; log in again.');
+      }
+      const user = await manager.findOne(User, { where: { id: current.userId, isActive: true } });
+      if (!user) throw invalidRefreshToken();
+      await manager.update(RefreshToken, { id: current.id }, { revokedAt: new Date() });
+      return { tokens: await this.issue(user, current.familyId, manager) };
+    });
+    if (outcome.tokens) return outcome.tokens;
+    await this.revokeFamily(outcome.reusedFamily);
+    throw new Unauthorized(
+      'TOKEN_REUSED',
+      'The refresh token was already used; every session of this login is revoked.',
+    );
+  }
+
+  /** Logout: the refresh token's family (when it is the user's) and the access token in use. */
+  async logout(principal: Principal, refreshToken: string): Promise<void> {
+    if (principal.tokenId && principal.tokenExpiresAt) {
+      await this.revocations.revokeToken(principal.tokenId, principal.tokenExpiresAt);
+    }
+    const token = await this.dataSource.manager.findOne(RefreshToken, {
+      where: { tokenHash: sha256(refreshToken), userId: principal.id },
+    });
+    if (token) await this.revokeFamily(token.familyId);
+  }
+
+  /** Every refresh token and access token of the user stops working (deactivation, password change...). */
+  async revokeAll(userId: string, manager?: EntityManager): Promise<void> {
+    await (manager ?? this.dataSource.manager).update(
+      RefreshToken,
+      { userId, revokedAt: IsNull() },
+      { revokedAt: new Date() },
+    );
+    await this.revocations.revokeUser(userId, this.jwtConfig.accessTtlSeconds);
+  }
+
+  private async revokeFamily(familyId: string): Promise<void> {
+    await this.dataSource.manager.update(
+      RefreshToken,
+      { familyId, revokedAt: IsNull() },
+      { revokedAt: new Date() },
+    );
+  }
+}
+
+function sha256(value: string): string {
+  return createHash('sha256').update(value).digest('hex');
+}
+
+function invalidRefreshToken(): Unauthorized {
+  return new Unauthorized('INVALID_TOKEN', 'The refresh token is not valid.');
+}
+
+function isAccessClaims(payload: unknown): payload is AccessClaims {
+  if (typeof payload !== 'object' || payload === null) return false;
+  const claims = payload as Record<string, unknown>;
+  return (
+    typeof claims.sub === 'string' &&
+    typeof claims.jti === 'string' &&
+    typeof claims.iat === 'number' &&
+    typeof claims.exp === 'number' &&
+    typeof claims.iss === 'string' &&
+    (typeof claims.aud === 'string' || Array.isArray(claims.aud)) &&
+    (ROLES as readonly unknown[]).includes(claims.role)
+  );
+}

@@ -1,0 +1,13 @@
+import { Transform } from 'class-transformer';
+
+/** Emails arrive in any case and with stray spaces; they are compared trimmed and lower-cased. */
+export const NormalizeEmail = () =>
+  Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' ? value.trim().toLowerCase() : value,
+  );
+
+export const Trim = () =>
+  Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value));
+
+/** Names and labels: printable text, no control characters (newlines, NUL, escapes). */
+export const PRINTABLE = /^[^\p{Cc}]*$/u;

@@ -1,0 +1,69 @@
+import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
+import { ExecutionContext, Module } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { APP_GUARD } from '@nestjs/core';
+import { ThrottlerModule, ThrottlerOptions } from '@nestjs/throttler';
+import type Redis from 'ioredis';
+import type { Principal } from '../../auth/principal';
+import { AppConfig } from '../../config/app-config';
+import { REDIS } from '../../redis/redis.module';
+import { KeelThrottlerGuard } from './keel-throttler.guard';
+import { STRICT_RATE_LIMIT_KEY } from './rate-limit.decorators';
+
+type LimitedRequest = { ip?: string; user?: Principal };
+
+/** Per principal (user, or API key) when authenticated, else per client IP (TRUST_PROXY aware). */
+const principalOrIp = (req: LimitedRequest) =>
+  req.user
+    ? req.user.apiKeyId
+      ? `key:${req.user.apiKeyId}`
+      : `user:${req.user.id}`
+    : `ip:${req.ip}`;
+
+const isCredentialRoute = (context: ExecutionContext) =>
+  Reflect.getMetadata(STRICT_RATE_LIMIT_KEY, context.getHandler()) === true;
+
+/**
+ * Three windows: `default` per principal or IP; `hourly` per user, so a token cannot hammer the
+ * API all day; `auth`, strict and per IP, on the credential routes only. Counters live in Redis
+ * in services mode, so limits hold across instances. Must be imported after the auth module:
+ * its guard runs after authentication.
+ */
+@Module({
+  imports: [
+    ThrottlerModule.forRootAsync({
+      inject: [ConfigService, REDIS],
+      useFactory: (config: ConfigService<AppConfig, true>, redis: Redis | undefined) => {
+        const limits = config.get('rateLimit', { infer: true });
+        const prefix = config.get('redis', { infer: true }).prefix;
+        const throttlers: ThrottlerOptions[] = [
+          { name: 'default', limit: limits.max, ttl: limits.ttlSeconds * 1000 },
+          {
+            name: 'hourly',
+            limit: limits.hourlyMax,
+            ttl: 3_600_000,
+            skipIf: (context) =>
+              context.switchToHttp().getRequest<LimitedRequest>().user === undefined,
+            getTracker: (req: LimitedRequest) => `user:${req.user?.id}`,
+          },
+          {
+            name: 'auth',
+            limit: limits.authMax,
+            ttl: limits.authTtlSeconds * 1000,
+            skipIf: (context) => !isCredentialRoute(context),
+            getTracker: (req: LimitedRequest) => `ip:${req.ip}`,
+          },
+        ];
+        return {
+          throttlers,
+          getTracker: principalOrIp,
+          // One bucket per limit and caller across routes (the default keys by route too).
+          generateKey: (_context, tracker, name) => `${prefix}rate:${name}:${tracker}`,
+          storage: redis ? new ThrottlerStorageRedisService(redis) : undefined,
+        };
+      },
+    }),
+  ],
+  providers: [{ provide: APP_GUARD, useClass: KeelThrottlerGuard }],
+})
+export class RateLimitModule {}

@@ -1,0 +1,283 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import {
+  DataSource,
+  EntityManager,
+  QueryFailedError,
+  Repository,
+  SelectQueryBuilder,
+} from 'typeorm';
+import { TokensService } from '../auth/tokens/tokens.service';
+import { CacheService } from '../common/cache/cache.service';
+import { BadRequest, Conflict, NotFound, ValidationFailed } from '../common/errors/domain-errors';
+import { CursorPage, Page, parseSort, toPage } from '../common/http/pagination';
+import { CreateUserDto } from './dto/create-user.dto';
+import { ListUsersV2Query } from './dto/list-users-v2.query';
+import { ListUsersQuery, UserSortField } from './dto/list-users.query';
+import { UpdateUserDto } from './dto/update-user.dto';
+import { toUserResponse, UserResponse } from './dto/user-response.dto';
+import { toUserV2Response, UserV2Response } from './dto/user-v2-response.dto';
+import { PasswordHasher } from './password-hasher';
+import { Role, ROLES } from './role';
+import { User } from './user.entity';
+
+/** Cache tag of everything derived from users (GET /users/:id, /stats). */
+export const USERS_CACHE_TAG = 'users';
+
+/** Serialises changes that could leave no active admin (demotion, deactivation, deletion). */
+const ADMIN_LOCK_KEY = 7_316_002;
+const UNIQUE_VIOLATION = '23505';
+const SORT_COLUMNS: Record<UserSortField, string> = {
+  createdAt: 'u.createdAt',
+  email: 'u.email',
+  name: 'u.name',
+  role: 'u.role',
+  lastLoginAt: 'u.lastLoginAt',
+};
+
+@Injectable()
+export class UsersService {
+  constructor(
+    @InjectRepository(User) private readonly users: Repository<User>,
+    private readonly dataSource: DataSource,
+    private readonly hasher: PasswordHasher,
+    private readonly tokens: TokensService,
+    private readonly cache: CacheService,
+  ) {}
+
+  /** Creates a user; a taken email (whatever its case) is 409 EMAIL_TAKEN. */
+  async create(input: CreateUserDto): Promise<UserResponse> {
+    const passwordHash = await this.hasher.hash(input.password);
+    try {
+      const user = await this.users.save(
+        this.users.create({
+          email: input.email,
+          name: input.name,
+          role: input.role ?? 'user',
+          passwordHash,
+        }),
+      );
+      await this.cache.invalidate(USERS_CACHE_TAG);
+      return toUserResponse(user);
+    } catch (error) {
+      if (isUniqueViolation(error))
+        throw new Conflict('EMAIL_TAKEN', 'An account with this email already exists.');
+      throw error;
+    }
+  }
+
+  /** The user, if the principal may see it: admins see everyone, others only themselves. */
+  async findVisible(viewer: { id: string; role: Role }, id: string): Promise<UserResponse> {
+    if (viewer.role !== 'admin' && viewer.id !== id) throw new NotFound('User');
+    return toUserResponse(await this.get(id));
+  }
+
+  async list(query: ListUsersQuery): Promise<Page<UserResponse>> {
+    const [field, direction] = parseSort<UserSortField>(query.sort, 'createdAt');
+    const [users, total] = await this.filtered(query)
+      .orderBy(SORT_COLUMNS[field], direction, 'NULLS LAST')
+      .addOrderBy('u.id', direction)
+      .skip((query.page - 1) * query.limit)
+      .take(query.limit)
+      .getManyAndCount();
+    return toPage(users.map(toUserResponse), total, query);
+  }
+
+  /** Newest first, by keyset on (createdAt, id): stable under inserts, no OFFSET scans. */
+  async listByCursor(query: ListUsersV2Query): Promise<CursorPage<UserV2Response>> {
+    const builder = this.filtered(query)
+      .addSelect(
+        `to_char(u.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`,
+        'cursor_at',
+      )
+      .orderBy('u.createdAt', 'DESC')
+      .addOrderBy('u.id', 'DESC')
+      .limit(query.limit + 1);
+    if (query.cursor) {
+      const [at, id] = decodeCursor(query.cursor);
+      builder.andWhere('(u.createdAt, u.id) < (CAST(:at AS timestamptz), CAST(:id AS uuid))', {
+        at,
+        id,
+      });
+    }
+    const { entities, raw } = await builder.getRawAndEntities<{ cursor_at: string }>();
+    const page = entities.slice(0, query.limit);
+    const last =
+      page.length === query.limit && entities.length > query.limit ? page.length - 1 : -1;
+    return {
+      data: page.map(toUserV2Response),
+      nextCursor: last === -1 ? null : encodeCursor(raw[last].cursor_at, page[last].id),
+    };
+  }
+
+  /** Admin changes. Demoting, deactivating or deleting the last active admin is 409 LAST_ADMIN. */
+  async update(id: string, changes: UpdateUserDto): Promise<UserResponse> {
+    const user = await this.dataSource.transaction(async (manager) => {
+      const current = await this.lockForAdminChange(manager, id);
+      const demoted = changes.role !== undefined && changes.role !== current.role;
+      const deactivated = changes.isActive === false && current.isActive;
+      const losesAccess = demoted || deactivated;
+      if (current.role === 'admin' && current.isActive && losesAccess) {
+        await this.assertAnotherActiveAdmin(manager, id);
+      }
+      const updated = await manager.save(User, { ...current, ...changes });
+      // Tokens carry the role, and a deactivated user must be out at once.
+      if (losesAccess) await this.tokens.revokeAll(id, manager);
+      return updated;
+    });
+    await this.cache.invalidate(USERS_CACHE_TAG);
+    return toUserResponse(user);
+  }
+
+  async updateName(id: string, name: string): Promise<UserResponse> {
+    const user = await this.get(id);
+    user.name = name;
+    const saved = await this.users.save(user);
+    await this.cache.invalidate(USERS_CACHE_TAG);
+    return toUserResponse(saved);
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      const user = await this.lockForAdminChange(manager, id);
+      if (user.role === 'admin' && user.isActive) await this.assertAnotherActiveAdmin(manager, id);
+      await this.tokens.revokeAll(id, manager);
+      await manager.delete(User, { id });
+    });
+    await this.cache.invalidate(USERS_CACHE_TAG);
+  }
+
+  /**
+   * The active user with these credentials, or null. Unknown emails cost the same argon2 work
+   * as wrong passwords, so timing does not reveal which emails exist.
+   */
+  async verifyCredentials(email: string, password: string): Promise<UserResponse | null> {
+    const user = await this.findByEmail(email);
+    const valid = await this.hasher.verify(user?.passwordHash, password);
+    if (!user || !valid || !user.isActive) return null;
+    if (this.hasher.needsRehash(user.passwordHash)) {
+      await this.users.update({ id: user.id }, { passwordHash: await this.hasher.hash(password) });
+    }
+    await this.users.query(`UPDATE users SET last_login_at = now() WHERE id = $1`, [user.id]);
+    return toUserResponse(user);
+  }
+
+  /** Checks the current password, sets the new one and ends every session of the user. */
+  async changePassword(id: string, currentPassword: string, newPassword: string): Promise<void> {
+    const user = await this.get(id);
+    if (!(await this.hasher.verify(user.passwordHash, currentPassword))) {
+      throw new BadRequest('INVALID_CURRENT_PASSWORD', 'The current password is not correct.');
+    }
+    const passwordHash = await this.hasher.hash(newPassword);
+    await this.dataSource.transaction(async (manager) => {
+      await manager.update(User, { id }, { passwordHash });
+      await this.tokens.revokeAll(id, manager);
+    });
+  }
+
+  async getResponse(id: string): Promise<UserResponse> {
+    return toUserResponse(await this.get(id));
+  }
+
+  async countByRole(): Promise<Record<Role, number>> {
+    const rows = await this.users
+      .createQueryBuilder('u')
+      .select('u.role', 'role')
+      .addSelect('CAST(count(*) AS int)', 'count')
+      .groupBy('u.role')
+      .getRawMany<{ role: Role; count: number }>();
+    const counts = Object.fromEntries(ROLES.map((role) => [role, 0])) as Record<Role, number>;
+    for (const row of rows) counts[row.role] = row.count;
+    return counts;
+  }
+
+  /**
+   * Creates the first admin unless that email exists (whatever its role). Safe when several
+   * instances start at once: the unique index decides, ON CONFLICT makes the others no-ops.
+   */
+  async ensureAdmin(email: string, password: string): Promise<boolean> {
+    const passwordHash = await this.hasher.hash(password);
+    const inserted: unknown[] = await this.users.query(
+      `INSERT INTO users (email, name, role, password_hash) VALUES ($1, $2, 'admin', $3)
+       ON CONFLICT ((lower(email))) DO NOTHING RETURNING id`,
+      [email.trim().toLowerCase(), 'Administrator', passwordHash],
+    );
+    if (inserted.length > 0) await this.cache.invalidate(USERS_CACHE_TAG);
+    return inserted.length > 0;
+  }
+
+  private async get(id: string): Promise<User> {
+    const user = await this.users.findOneBy({ id });
+    if (!user) throw new NotFound('User');
+    return user;
+  }
+
+  private findByEmail(email: string): Promise<User | null> {
+    return this.users
+      .createQueryBuilder('u')
+      .where('lower(u.email) = lower(:email)', { email: email.trim() })
+      .getOne();
+  }
+
+  private filtered(query: { role?: Role; q?: string }): SelectQueryBuilder<User> {
+    const builder = this.users.createQueryBuilder('u');
+    if (query.role) builder.andWhere('u.role = :role', { role: query.role });
+    if (query.q) {
+      // Served by the trigram index on (email || ' ' || name).
+      builder.andWhere(`(u.email || ' ' || u.name) ILIKE :q ESCAPE '\\'`, {
+        q: `%${escapeLike(query.q)}%`,
+      });
+    }
+    return builder;
+  }
+
+  private async lockForAdminChange(manager: EntityManager, id: string): Promise<User> {
+    await manager.query('SELECT pg_advisory_xact_lock($1)', [ADMIN_LOCK_KEY]);
+    const user = await manager.findOne(User, {
+      where: { id },
+      lock: { mode: 'pessimistic_write' },
+    });
+    if (!user) throw new NotFound('User');
+    return user;
+  }
+
+  private async assertAnotherActiveAdmin(manager: EntityManager, exceptId: string): Promise<void> {
+    const others = await manager
+      .createQueryBuilder(User, 'u')
+      .where(`u.role = 'admin' AND u.isActive AND u.id <> :exceptId`, { exceptId })
+      .getCount();
+    if (others === 0)
+      throw new Conflict(
+        'LAST_ADMIN',
+        'This is the last active admin; promote another admin first.',
+      );
+  }
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return (
+    error instanceof QueryFailedError &&
+    (error.driverError as { code?: string }).code === UNIQUE_VIOLATION
+  );
+}
+
+function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, (char) => `\\${char}`);
+}
+
+function encodeCursor(at: string, id: string): string {
+  return Buffer.from(`${at}|${id}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): [string, string] {
+  const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
+  const valid =
+    /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/.test(at ?? '') &&
+    !Number.isNaN(Date.parse(at)) &&
+    /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id ?? '');
+  if (!valid)
+    throw new ValidationFailed([
+      { field: 'cursor', message: 'cursor is not a cursor this API returned' },
+    ]);
+  return [at, id];
+}
