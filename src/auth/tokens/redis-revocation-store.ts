@@ -1,4 +1,5 @@
 import type Redis from 'ioredis';
+import { AppError } from '../../common/errors/domain-errors';
 import { RevocationStore } from './revocation-store';
 
 /** Services mode: shared by every instance, one round trip per check. */
@@ -29,10 +30,24 @@ export class RedisRevocationStore extends RevocationStore {
   }
 
   async isRevoked(jti: string, userId: string, issuedAt: number): Promise<boolean> {
-    const [token, user] = await this.redis.mget(
-      `${this.prefix}revoked:jti:${jti}`,
-      `${this.prefix}revoked:user:${userId}`,
-    );
+    let token: string | null, user: string | null;
+    try {
+      [token, user] = await this.redis.mget(
+        `${this.prefix}revoked:jti:${jti}`,
+        `${this.prefix}revoked:user:${userId}`,
+      );
+    } catch {
+      // Fail closed: without the revocation list a logged-out token could pass.
+      throw new AppError(
+        503,
+        'SERVICE_UNAVAILABLE',
+        'Authentication is temporarily unavailable.',
+        undefined,
+        {
+          'Retry-After': '5',
+        },
+      );
+    }
     return token !== null || (user !== null && issuedAt < Number(user));
   }
 }

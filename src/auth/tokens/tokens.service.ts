@@ -98,7 +98,16 @@ export class TokensService {
         lock: { mode: 'pessimistic_write' },
       });
       if (!current) throw invalidRefreshToken();
-      if (current.revokedAt) return { reusedFamily: current.familyId };
+      if (current.revokedAt) {
+        // Rotated (a newer token of the family exists): a replay. Otherwise revoked by a logout,
+        // a password change or a deactivation: simply no longer valid.
+        const rotated = await manager
+          .createQueryBuilder(RefreshToken, 't')
+          .where('t.familyId = :familyId AND t.createdAt > :createdAt', current)
+          .getExists();
+        if (!rotated) throw invalidRefreshToken();
+        return { reusedFamily: current.familyId };
+      }
       if (current.expiresAt.getTime() <= Date.now()) {
         throw new Unauthorized('TOKEN_EXPIRED', 'The refresh token has expired; log in again.');
       }

@@ -61,8 +61,13 @@ export class KeelThrottlerGuard extends ThrottlerGuard {
         this.setResponseHeader(res, 'X-RateLimit-Remaining', 0);
         this.setResponseHeader(res, 'X-RateLimit-Reset', retryAfter);
         this.limited.inc({ limit: name });
+        throw error;
       }
-      throw error;
+      // The counters' store is down: serve unlimited rather than refuse everyone (fail open).
+      this.logger.warn(
+        `rate limit "${request.throttler.name}" not enforced: ${(error as Error).message}`,
+      );
+      return true;
     }
   }
 }
