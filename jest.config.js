@@ -50,6 +50,16 @@ module.exports = {
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
       slowTestThreshold: 15,
     },
+    {
+      // Embedded mode is a product feature: the identity suites pass on PGlite and in-process stores too.
+      ...shared,
+      displayName: 'e2e-embedded',
+      testMatch: ['auth', 'api-keys', 'users', 'caching', 'rate-limit'].map(
+        (suite) => `<rootDir>/test/${suite}.e2e-spec.ts`,
+      ),
+      setupFiles: ['<rootDir>/test/helpers/embedded-mode.ts'],
+      slowTestThreshold: 15,
+    },
   ],
   testTimeout: 30000,
 };
