@@ -1,13 +1,11 @@
 import { NestApplicationOptions, ValidationPipe, VersioningType } from '@nestjs/common';
-import { HttpAdapterHost, NestFactory, Reflector } from '@nestjs/core';
+import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { ProblemDetailsFilter } from './common/errors/problem-details.filter';
 import { validationFailed } from './common/errors/validation-errors';
-import { FeatureGuard } from './common/features/feature.guard';
-import { ContentTypeGuard } from './common/http/content-type.guard';
 import { configureExpress } from './common/http/express-platform';
 import { buildOpenApiDocument } from './common/http/openapi';
 import { ShutdownState } from './common/lifecycle/shutdown-state';
@@ -51,9 +49,6 @@ export function setupApp(app: NestExpressApplication, config: AppConfig): void {
     }),
   );
   app.useGlobalFilters(new ProblemDetailsFilter(app.get(HttpAdapterHost)));
-  // Before the guards that modules register (APP_GUARD, e.g. authentication): a disabled
-  // feature is a 404 and a body in the wrong media type a 415 whoever asks.
-  app.useGlobalGuards(app.get(FeatureGuard), new ContentTypeGuard(app.get(Reflector)));
   if (config.http.docsEnabled) {
     SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app, config), {
       swaggerOptions: { persistAuthorization: true },

@@ -1,8 +1,10 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
+import { AccessModule } from './auth/access.module';
 import { AuthModule } from './auth/auth.module';
 import { AppCacheModule } from './common/cache/app-cache.module';
 import { FeaturesModule } from './common/features/features.module';
+import { HttpModule } from './common/http/http.module';
 import { LifecycleModule } from './common/lifecycle/lifecycle.module';
 import { LoggingModule } from './common/logging/logging.module';
 import { MetricsModule } from './common/metrics/metrics.module';
@@ -30,14 +32,18 @@ export class AppModule {
         LoggingModule,
         LifecycleModule,
         MetricsModule,
+        // Global guards (APP_GUARD) run in the order their modules are imported: feature flags
+        // (404) and media types (415), then authentication (identifies, never refuses), rate limits
+        // (per principal, else per IP, failed logins included), then access (401, 403).
         FeaturesModule,
+        HttpModule,
         DatabaseModule.forRoot(config.database),
         RedisModule.forRoot(config.redis),
         AppCacheModule,
         HealthModule,
-        // Global guards run in import order: authentication, then rate limits by principal.
         AuthModule,
         RateLimitModule,
+        AccessModule,
         UsersModule,
         StatsModule,
       ],

@@ -1,93 +1,90 @@
-import { ExecutionContext, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AuthGuard as PassportAuthGuard } from '@nestjs/passport';
-import { AppError, Forbidden, Unauthorized } from '../common/errors/domain-errors';
+import passport from 'passport';
+import { AppError, Unauthorized } from '../common/errors/domain-errors';
 import { HttpRequest } from '../common/http/http-request';
-import { Role, ROLE_RANK } from '../users/role';
-import { API_KEY_SCOPES_KEY } from './api-key-scopes.decorator';
-import { ApiKeyScope } from './api-keys/api-key-scope';
 import { ApiKeysService } from './api-keys/api-keys.service';
+import { JwtStrategy } from './jwt.strategy';
 import { Principal } from './principal';
 import { IS_PUBLIC_KEY } from './public.decorator';
-import { ROLES_KEY } from './roles.decorator';
 
-const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-
-type AuthRequest = HttpRequest & { user?: Principal };
-type Targets = [
-  ReturnType<ExecutionContext['getHandler']>,
-  ReturnType<ExecutionContext['getClass']>,
-];
+/** The request as the auth guards see it: the principal, or why the credentials were refused. */
+export type AuthRequest = HttpRequest & { user?: Principal; authFailure?: AppError };
 
 /**
- * The one global authentication and authorization guard: an X-API-Key or a bearer access token
- * (through passport-jwt), then the route's role and API-key scope. `@Public()` opts out.
+ * Authentication, the first of two global guards: it identifies the caller by X-API-Key or
+ * bearer access token (through passport-jwt) and never refuses. A refusal waits for
+ * AccessGuard, so the rate limiter in between counts failed attempts too (per IP): guessing
+ * keys or tokens is limited like any other request. `@Public()` routes are not identified.
  */
 @Injectable()
-export class AuthGuard extends PassportAuthGuard('jwt') {
+export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly apiKeys: ApiKeysService,
-  ) {
-    super();
-  }
+    private readonly jwtStrategy: JwtStrategy,
+  ) {}
 
-  override async canActivate(context: ExecutionContext): Promise<boolean> {
-    const targets: Targets = [context.getHandler(), context.getClass()];
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_KEY, targets)) return true;
     const request = context.switchToHttp().getRequest<AuthRequest>();
     const apiKey = request.headers['x-api-key'];
-    if (apiKey !== undefined) {
-      request.user = await this.apiKeys.authenticate(
-        Array.isArray(apiKey) ? apiKey.join(',') : apiKey,
-      );
-    } else {
-      await super.canActivate(context);
+    try {
+      request.user =
+        apiKey !== undefined
+          ? await this.apiKeys.authenticate(Array.isArray(apiKey) ? apiKey.join(',') : apiKey)
+          : await this.authenticateBearer(request, context.switchToHttp().getResponse());
+    } catch (error) {
+      if (!(error instanceof AppError)) throw error;
+      request.authFailure = error;
     }
-    this.authorize(request.user as Principal, request.method, targets);
     return true;
   }
 
-  /** Passport's outcome: our own errors pass through, its failures become stable codes. */
-  override handleRequest<T = Principal>(error: unknown, user: T | false, info: unknown): T {
-    if (error)
-      throw error instanceof AppError
-        ? error
-        : new Unauthorized('INVALID_TOKEN', 'The access token is not valid.');
-    if (user) return user;
-    const failure = info as { name?: string; message?: string } | undefined;
-    if (failure?.name === 'TokenExpiredError') {
-      throw new Unauthorized(
-        'TOKEN_EXPIRED',
-        'The access token has expired; refresh it or log in again.',
+  /**
+   * passport-jwt with this application's strategy instance, not the name 'jwt': passport's
+   * registry is global to the process, so with several apps in one process (e2e suites) the
+   * last one booted would check every app's tokens against its own secret and revocations.
+   */
+  private authenticateBearer(request: AuthRequest, response: unknown): Promise<Principal> {
+    // A copy per request: passport attaches the request's success/fail callbacks to it.
+    const strategy = Object.create(this.jwtStrategy) as JwtStrategy;
+    return new Promise((resolve, reject) => {
+      const authenticate = passport.authenticate(
+        strategy,
+        { session: false },
+        (error: unknown, user: Principal | false, info: unknown) => {
+          if (user && !error) resolve(user);
+          else reject(failureOf(error, info));
+        },
+      ) as (req: unknown, res: unknown, next: (error?: unknown) => void) => void;
+      authenticate(request, response, (error) =>
+        reject(error instanceof Error ? error : new Unauthorized()),
       );
-    }
-    if (failure?.name === 'JsonWebTokenError' || failure?.name === 'NotBeforeError') {
-      throw new Unauthorized('INVALID_TOKEN', 'The access token is not valid.');
-    }
-    throw new Unauthorized(
-      'UNAUTHORIZED',
-      'Send a bearer access token (Authorization: Bearer ...) or an X-API-Key.',
+    });
+  }
+}
+
+/** Why passport refused: our own errors pass through, its failures become stable codes. */
+function failureOf(error: unknown, info: unknown): AppError {
+  if (error) {
+    return error instanceof AppError
+      ? error
+      : new Unauthorized('INVALID_TOKEN', 'The access token is not valid.');
+  }
+  const failure = info as { name?: string; message?: string } | undefined;
+  if (failure?.name === 'TokenExpiredError') {
+    return new Unauthorized(
+      'TOKEN_EXPIRED',
+      'The access token has expired; refresh it or log in again.',
     );
   }
-
-  private authorize(principal: Principal, method: string, targets: Targets): void {
-    if (principal.via === 'api-key') {
-      const accepted = this.reflector.getAllAndOverride<ApiKeyScope[] | undefined>(
-        API_KEY_SCOPES_KEY,
-        targets,
-      );
-      if (!accepted)
-        throw new Forbidden('This route does not accept API keys; use an access token.');
-      if (!accepted.some((scope) => principal.scopes?.includes(scope))) {
-        throw new Forbidden(`This API key needs one of the scopes: ${accepted.join(', ')}.`);
-      }
-    }
-    const required =
-      this.reflector.getAllAndOverride<Role | undefined>(ROLES_KEY, targets) ??
-      (READ_METHODS.has(method) ? 'guest' : 'user');
-    if (ROLE_RANK[principal.role] < ROLE_RANK[required]) {
-      throw new Forbidden(`This requires the ${required} role or higher.`);
-    }
+  if (failure?.name === 'JsonWebTokenError' || failure?.name === 'NotBeforeError') {
+    return new Unauthorized('INVALID_TOKEN', 'The access token is not valid.');
   }
+  return new Unauthorized(
+    'UNAUTHORIZED',
+    'Send a bearer access token (Authorization: Bearer ...) or an X-API-Key.',
+  );
 }

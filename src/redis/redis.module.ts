@@ -41,9 +41,23 @@ export class RedisModule {
   }
 }
 
-function createClient(url: string): Redis {
+/**
+ * Fails fast: while Redis is unreachable a command errors at once (no offline queue, no retries)
+ * instead of holding the request; callers decide (token checks fail closed, rate limits open).
+ * Resolves once the first connection attempt has settled, so the first requests find it ready;
+ * with Redis down at boot the API still starts (not ready) and reconnects in the background.
+ */
+async function createClient(url: string): Promise<Redis> {
   const logger = new Logger('Redis');
-  const client = new Redis(url, { maxRetriesPerRequest: 2, connectTimeout: 5000 });
+  const client = new Redis(url, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 2000,
+  });
+  const settled = new Promise<void>((resolve) => {
+    client.once('ready', resolve);
+    client.once('error', () => resolve());
+  });
   // One line per outage, not one per reconnection attempt.
   let lastError: string | undefined;
   client.on('error', (error: Error) => {
@@ -54,5 +68,6 @@ function createClient(url: string): Redis {
     if (lastError !== undefined) logger.log('Redis available again');
     lastError = undefined;
   });
+  await settled;
   return client;
 }

@@ -13,10 +13,8 @@ export class MemoryRevocationStore extends RevocationStore implements OnModuleDe
   }
 
   revokeUser(userId: string, ttlSeconds: number): Promise<void> {
-    this.entries.set(`user:${userId}`, [
-      Math.floor(Date.now() / 1000),
-      Date.now() + ttlSeconds * 1000,
-    ]);
+    const now = Date.now();
+    this.entries.set(`user:${userId}`, [now / 1000, now + ttlSeconds * 1000]);
     return Promise.resolve();
   }
 

@@ -23,7 +23,7 @@ export class RedisRevocationStore extends RevocationStore {
   async revokeUser(userId: string, ttlSeconds: number): Promise<void> {
     await this.redis.set(
       `${this.prefix}revoked:user:${userId}`,
-      String(nowSeconds()),
+      String(Date.now() / 1000),
       'EX',
       ttlSeconds,
     );

@@ -7,9 +7,9 @@ export abstract class RevocationStore {
   /** Revokes one token until it would have expired anyway (seconds since the epoch). */
   abstract revokeToken(jti: string, expiresAt: number): Promise<void>;
 
-  /** Revokes every token of the user issued before now, for `ttlSeconds`. */
+  /** Revokes every token of the user issued before now (to the millisecond), for `ttlSeconds`. */
   abstract revokeUser(userId: string, ttlSeconds: number): Promise<void>;
 
-  /** Whether the token (its jti, user and issue time in seconds) has been revoked. */
+  /** Whether the token (its jti, user and issue time in seconds, fractional) has been revoked. */
   abstract isRevoked(jti: string, userId: string, issuedAt: number): Promise<boolean>;
 }

@@ -17,9 +17,9 @@ import { TokensService } from './tokens.service';
         const jwt = config.get('jwt', { infer: true });
         return {
           secret: jwt.secret,
+          // TokensService sets iat and exp itself (iat to the millisecond).
           signOptions: {
             algorithm: 'HS256',
-            expiresIn: jwt.accessTtlSeconds,
             issuer: jwt.issuer,
             audience: jwt.audience,
           },

@@ -58,10 +58,16 @@ export class TokensService {
       tokenHash: sha256(refreshToken),
       expiresAt: new Date(Date.now() + this.jwtConfig.refreshTtlSeconds * 1000),
     });
+    // iat to the millisecond (a NumericDate may be fractional): a revocation of the user
+    // (password or role change, deactivation) must not spare tokens issued earlier in the same
+    // second, nor kill a login made just after it. exp stays whole seconds.
+    const now = Date.now();
     const accessToken = await this.jwt.signAsync({
       sub: user.id,
       role: user.role,
       jti: randomUUID(),
+      iat: now / 1000,
+      exp: Math.floor(now / 1000) + this.jwtConfig.accessTtlSeconds,
     });
     return { accessToken, refreshToken, expiresIn: this.jwtConfig.accessTtlSeconds };
   }
@@ -101,9 +107,13 @@ export class TokensService {
       if (current.revokedAt) {
         // Rotated (a newer token of the family exists): a replay. Otherwise revoked by a logout,
         // a password change or a deactivation: simply no longer valid.
+        // Compared in SQL: created_at has microseconds, a JS Date only milliseconds.
         const rotated = await manager
           .createQueryBuilder(RefreshToken, 't')
-          .where('t.familyId = :familyId AND t.createdAt > :createdAt', current)
+          .where('t.familyId = :familyId', { familyId: current.familyId })
+          .andWhere('t.createdAt > (SELECT c.created_at FROM refresh_tokens c WHERE c.id = :id)', {
+            id: current.id,
+          })
           .getExists();
         if (!rotated) throw invalidRefreshToken();
         return { reusedFamily: current.familyId };

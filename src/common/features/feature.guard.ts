@@ -7,7 +7,7 @@ import { FeaturesService } from './features.service';
 
 /**
  * A route behind a disabled flag answers exactly as a route that does not exist, before
- * authentication (app-setup registers it as the first global guard).
+ * authentication (AppModule imports its module before the others that register guards).
  */
 @Injectable()
 export class FeatureGuard implements CanActivate {

@@ -1,4 +1,5 @@
 import { Global, Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
 import { FeatureGuard } from './feature.guard';
 import { FeaturesController } from './features.controller';
 import { FeaturesService } from './features.service';
@@ -6,7 +7,7 @@ import { FeaturesService } from './features.service';
 @Global()
 @Module({
   controllers: [FeaturesController],
-  providers: [FeaturesService, FeatureGuard],
-  exports: [FeaturesService, FeatureGuard],
+  providers: [FeaturesService, { provide: APP_GUARD, useClass: FeatureGuard }],
+  exports: [FeaturesService],
 })
 export class FeaturesModule {}
