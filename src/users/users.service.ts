@@ -120,7 +120,13 @@ export class UsersService {
       if (current.role === 'admin' && current.isActive && losesAccess) {
         await this.assertAnotherActiveAdmin(manager, id);
       }
-      const updated = await manager.save(User, { ...current, ...changes });
+      // Field by field: a DTO instance carries the fields it was not sent as undefined.
+      const updated = await manager.save(User, {
+        ...current,
+        name: changes.name ?? current.name,
+        role: changes.role ?? current.role,
+        isActive: changes.isActive ?? current.isActive,
+      });
       // Tokens carry the role, and a deactivated user must be out at once.
       if (losesAccess) await this.tokens.revokeAll(id, manager);
       return updated;

@@ -1,4 +1,4 @@
-import { createKeyv } from '@keyv/redis';
+import { createClient, createKeyv } from '@keyv/redis';
 import { CacheManagerOptions, CacheModule } from '@nestjs/cache-manager';
 import { Global, Logger, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
@@ -13,18 +13,14 @@ import { HttpCacheInterceptor } from './http-cache.interceptor';
   imports: [
     CacheModule.registerAsync({
       inject: [ConfigService],
-      useFactory: (config: ConfigService<AppConfig, true>) => {
+      useFactory: async (config: ConfigService<AppConfig, true>) => {
         const redis = config.get('redis', { infer: true });
         const store = redis.url
-          ? createKeyv(
-              // No offline queue: while Redis is down a read fails at once (a miss), it never hangs.
-              { url: redis.url, disableOfflineQueue: true, socket: { connectTimeout: 2000 } },
-              {
-                namespace: `${redis.prefix}cache`,
-                throwOnConnectError: false,
-                throwOnErrors: false,
-              },
-            )
+          ? createKeyv(await connectedClient(redis.url), {
+              namespace: `${redis.prefix}cache`,
+              throwOnConnectError: false,
+              throwOnErrors: false,
+            })
           : new Keyv();
         const logger = new Logger('Cache');
         let lastError: string | undefined;
@@ -42,3 +38,21 @@ import { HttpCacheInterceptor } from './http-cache.interceptor';
   exports: [CacheService, HttpCacheInterceptor],
 })
 export class AppCacheModule {}
+
+/**
+ * A client whose first connection attempt has settled, connected or not; keyv would otherwise
+ * connect on the first call and await it, and with Redis down at boot that call (and the request
+ * or admin bootstrap behind it) would never finish. It reconnects in the background. No offline
+ * queue: while Redis is down a command fails at once, so a read is a miss and never hangs.
+ */
+async function connectedClient(url: string) {
+  const client = createClient({ url, disableOfflineQueue: true, socket: { connectTimeout: 2000 } });
+  const settled = new Promise<void>((resolve) => {
+    client.once('ready', resolve);
+    // Failures arrive as 'error' events (the store reports them); connect() waits for success.
+    client.on('error', () => resolve());
+  });
+  client.connect().catch(() => undefined);
+  await settled;
+  return client;
+}

@@ -6,9 +6,13 @@ import { MetricsService } from '../metrics/metrics.service';
 
 interface Entry<T> {
   /** The tag versions the value was computed under. */
-  tags: (string | undefined)[];
+  tags: string[];
   value: T;
 }
+
+/** A hit, or a miss that stores a value computed now under the tag versions read before it. */
+export type CacheLookup<T> =
+  { hit: true; value: T } | { hit: false; store(value: T, ttlSeconds: number): Promise<void> };
 
 /**
  * Cache entries invalidated by tags: each tag has a version, an entry remembers the versions it
@@ -35,37 +39,64 @@ export class CacheService {
     });
   }
 
-  /** The value under key, if it was stored under the tags' current versions. */
-  async get<T>(key: string, tags: readonly string[]): Promise<T | undefined> {
+  /**
+   * The value under key if it was stored under the tags' current versions. On a miss the
+   * versions are the ones read now, before the value is computed: a write that lands meanwhile
+   * bumps them, so the value (possibly computed from the old data) is stored already stale.
+   */
+  async lookup<T>(key: string, tags: readonly string[]): Promise<CacheLookup<T>> {
+    let versions: string[];
     try {
-      const [entry, ...versions] = await this.cache.mget<unknown>([key, ...tags.map(tagKey)]);
+      const [entry, ...current] = await this.cache.mget<unknown>([key, ...tags.map(tagKey)]);
       const cached = entry as Entry<T> | undefined;
-      if (cached && tags.every((_, i) => cached.tags[i] === versions[i])) {
+      if (cached && tags.every((_, i) => isVersion(current[i]) && cached.tags[i] === current[i])) {
         this.hits.inc();
-        return cached.value;
+        return { hit: true, value: cached.value };
       }
+      // A tag never invalidated has no version yet: it gets one, which later writes change.
+      versions = await Promise.all(
+        tags.map((tag, i) => {
+          const version = current[i];
+          return isVersion(version) ? Promise.resolve(version) : this.invalidate(tag);
+        }),
+      );
     } catch (error) {
       this.logger.warn(`cache read failed: ${(error as Error).message}`);
+      this.misses.inc();
+      return { hit: false, store: () => Promise.resolve() };
     }
     this.misses.inc();
-    return undefined;
+    return {
+      hit: false,
+      store: (value, ttlSeconds) => this.store(key, versions, value, ttlSeconds),
+    };
   }
 
-  async set<T>(key: string, tags: readonly string[], value: T, ttlSeconds: number): Promise<void> {
+  /** Everything cached under the tag is stale from now on. Returns the tag's new version. */
+  async invalidate(tag: string): Promise<string> {
+    const version = randomBytes(8).toString('hex');
+    await this.cache.set(tagKey(tag), version);
+    return version;
+  }
+
+  private async store<T>(
+    key: string,
+    versions: string[],
+    value: T,
+    ttlSeconds: number,
+  ): Promise<void> {
     try {
-      const versions = await this.cache.mget<string>(tags.map(tagKey));
       await this.cache.set<Entry<T>>(key, { tags: versions, value }, ttlSeconds * 1000);
     } catch (error) {
       this.logger.warn(`cache write failed: ${(error as Error).message}`);
     }
   }
-
-  /** Everything cached under the tag is stale from now on. */
-  async invalidate(tag: string): Promise<void> {
-    await this.cache.set(tagKey(tag), randomBytes(8).toString('hex'));
-  }
 }
 
 function tagKey(tag: string): string {
   return `tag:${tag}`;
+}
+
+function isVersion(value: unknown): value is string {
+  return typeof value === 'string';
 }

@@ -26,18 +26,17 @@ export class HttpCacheInterceptor implements NestInterceptor {
     const adapter = this.adapterHost.httpAdapter;
     // request.url carries the version (/v1/...), even when the X-API-Version header chose it.
     const key = `http:${principalKey(request.user)}:${request.url}`;
-    return from(this.cache.get<unknown>(key, options.tags)).pipe(
-      switchMap((hit) => {
-        if (hit !== undefined) {
+    return from(this.cache.lookup<unknown>(key, options.tags)).pipe(
+      switchMap((lookup) => {
+        if (lookup.hit) {
           adapter.setHeader(response, 'X-Cache', 'HIT');
-          return of(hit);
+          return of(lookup.value);
         }
         adapter.setHeader(response, 'X-Cache', 'MISS');
         // Stored before the response is sent: no cache write outlives its request (or shutdown).
         return next.handle().pipe(
           mergeMap(async (body: unknown) => {
-            if (statusOf(response) === 200)
-              await this.cache.set(key, options.tags, body, options.ttlSeconds);
+            if (statusOf(response) === 200) await lookup.store(body, options.ttlSeconds);
             return body;
           }),
         );
