@@ -268,6 +268,25 @@ describe('HTTP platform with options', () => {
     }
   });
 
+  it('answers a disabled feature (404) and a wrong media type (415) before authentication', async () => {
+    const t = await startTestApp({ env: { FEATURE_V2_API: 'false' } });
+    try {
+      const hidden = await request(t.http).get('/v2/users');
+      expect(hidden.status).toBe(404);
+      expect(hidden.body.code).toBe('NOT_FOUND');
+      const text = await request(t.http)
+        .post('/v1/users')
+        .set('Content-Type', 'text/plain')
+        .send('hi');
+      expect(text.status).toBe(415);
+      expect(text.body.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+      const anonymous = await request(t.http).post('/v1/users').send({});
+      expect(anonymous.status).toBe(401);
+    } finally {
+      await t.close();
+    }
+  });
+
   it('allows only the listed CORS origins', async () => {
     const t = await startTestApp({ env: { CORS_ORIGINS: 'https://app.example.com' } });
     try {

@@ -8,7 +8,7 @@ import { NEST_OPTIONS, setupApp } from '../../src/app-setup';
 import { AppConfig } from '../../src/config/app-config';
 import { loadConfig } from '../../src/config/load-config';
 import { redisUrl } from './services';
-import { createTestDatabase, TestDatabase } from './test-database';
+import { assertTestDatabaseName, createTestDatabase, TestDatabase } from './test-database';
 
 export interface TestApp {
   app: NestExpressApplication;
@@ -25,6 +25,11 @@ export interface TestAppOptions {
   imports?: ModuleMetadata['imports'];
   /** Use Redis when it answers (default true); false runs the in-process wiring. */
   redis?: boolean;
+  /**
+   * Another app's `database.url`, for a second instance on the same database (multi-instance
+   * tests): it is neither created nor dropped here, its owner does both. PostgreSQL only.
+   */
+  databaseUrl?: string;
 }
 
 /** KEEL_TEST_MODE=embedded runs a suite on the embedded wiring (PGlite, in-process stores). */
@@ -36,7 +41,11 @@ const EMBEDDED = process.env.KEEL_TEST_MODE === 'embedded';
  * their own, and rate limits are high unless a suite sets them (APP_ENV=test keeps them on).
  */
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
-  const database = EMBEDDED ? { drop: () => Promise.resolve() } : await createTestDatabase();
+  const database = options.databaseUrl
+    ? sharedDatabase(options.databaseUrl)
+    : EMBEDDED
+      ? { drop: () => Promise.resolve() }
+      : await createTestDatabase();
   const redis = options.redis === false || EMBEDDED ? undefined : await redisUrl();
   const config = loadConfig({
     APP_ENV: 'test',
@@ -70,4 +79,10 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     await database.drop();
     throw error;
   }
+}
+
+/** A database another app created and will drop; a test only ever shares a test database. */
+function sharedDatabase(url: string): TestDatabase {
+  assertTestDatabaseName(decodeURIComponent(new URL(url).pathname.slice(1)));
+  return { url, drop: () => Promise.resolve() };
 }
