@@ -112,7 +112,7 @@ export class UsersService {
 
   /** Admin changes. Demoting, deactivating or deleting the last active admin is 409 LAST_ADMIN. */
   async update(id: string, changes: UpdateUserDto): Promise<UserResponse> {
-    const user = await this.dataSource.transaction(async (manager) => {
+    const { user, losesAccess } = await this.dataSource.transaction(async (manager) => {
       const current = await this.lockForAdminChange(manager, id);
       const demoted = changes.role !== undefined && changes.role !== current.role;
       const deactivated = changes.isActive === false && current.isActive;
@@ -127,10 +127,11 @@ export class UsersService {
         role: changes.role ?? current.role,
         isActive: changes.isActive ?? current.isActive,
       });
-      // Tokens carry the role, and a deactivated user must be out at once.
-      if (losesAccess) await this.tokens.revokeAll(id, manager);
-      return updated;
+      return { user: updated, losesAccess };
     });
+    // Tokens carry the role, and a deactivated user must be out at once. Revoked after the
+    // commit: a login racing the change then gets a token the revocation covers.
+    if (losesAccess) await this.tokens.revokeAll(id);
     await this.cache.invalidate(USERS_CACHE_TAG);
     return toUserResponse(user);
   }
@@ -147,9 +148,10 @@ export class UsersService {
     await this.dataSource.transaction(async (manager) => {
       const user = await this.lockForAdminChange(manager, id);
       if (user.role === 'admin' && user.isActive) await this.assertAnotherActiveAdmin(manager, id);
-      await this.tokens.revokeAll(id, manager);
       await manager.delete(User, { id });
     });
+    // Refresh tokens went with the user (ON DELETE CASCADE); access tokens stop now.
+    await this.tokens.revokeAll(id);
     await this.cache.invalidate(USERS_CACHE_TAG);
   }
 
@@ -174,11 +176,8 @@ export class UsersService {
     if (!(await this.hasher.verify(user.passwordHash, currentPassword))) {
       throw new BadRequest('INVALID_CURRENT_PASSWORD', 'The current password is not correct.');
     }
-    const passwordHash = await this.hasher.hash(newPassword);
-    await this.dataSource.transaction(async (manager) => {
-      await manager.update(User, { id }, { passwordHash });
-      await this.tokens.revokeAll(id, manager);
-    });
+    await this.users.update({ id }, { passwordHash: await this.hasher.hash(newPassword) });
+    await this.tokens.revokeAll(id);
   }
 
   async getResponse(id: string): Promise<UserResponse> {

@@ -146,8 +146,8 @@ export class TokensService {
   }
 
   /** Every refresh token and access token of the user stops working (deactivation, password change...). */
-  async revokeAll(userId: string, manager?: EntityManager): Promise<void> {
-    await (manager ?? this.dataSource.manager).update(
+  async revokeAll(userId: string): Promise<void> {
+    await this.dataSource.manager.update(
       RefreshToken,
       { userId, revokedAt: IsNull() },
       { revokedAt: new Date() },
