@@ -35,16 +35,7 @@ export async function register(
   const res = await request(t.http)
     .post('/v1/auth/register')
     .send({ email, password, name: overrides.name ?? 'Test User' });
-  if (res.status !== 201)
-    throw new Error(`register failed: ${res.status} ${JSON.stringify(res.body)}`);
-  const body = res.body as { user: UserResponse; accessToken: string; refreshToken: string };
-  return {
-    user: body.user,
-    email,
-    password,
-    accessToken: body.accessToken,
-    refreshToken: body.refreshToken,
-  };
+  return sessionOf(res, 201, 'register', email, password);
 }
 
 /** Logs in through POST /v1/auth/login. */
@@ -54,8 +45,19 @@ export async function login(
   password = DEFAULT_PASSWORD,
 ): Promise<Session> {
   const res = await request(t.http).post('/v1/auth/login').send({ email, password });
-  if (res.status !== 200)
-    throw new Error(`login failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return sessionOf(res, 200, 'login', email, password);
+}
+
+function sessionOf(
+  res: request.Response,
+  status: number,
+  action: string,
+  email: string,
+  password: string,
+): Session {
+  if (res.status !== status) {
+    throw new Error(`${action} failed: ${res.status} ${JSON.stringify(res.body)}`);
+  }
   const body = res.body as { user: UserResponse; accessToken: string; refreshToken: string };
   return {
     user: body.user,

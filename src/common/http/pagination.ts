@@ -4,16 +4,8 @@ import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class
 
 export const MAX_PAGE_SIZE = 100;
 
-/** `?page=&limit=` of v1 list routes (limit at most 100). */
-export class PageQuery {
-  @ApiPropertyOptional({ minimum: 1, default: 1 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(1_000_000)
-  page = 1;
-
+/** `?limit=`, at most 100 items a page. */
+class PageSizeQuery {
   @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: 20 })
   @IsOptional()
   @Type(() => Number)
@@ -23,22 +15,25 @@ export class PageQuery {
   limit = 20;
 }
 
+/** `?page=&limit=` of v1 list routes. */
+export class PageQuery extends PageSizeQuery {
+  @ApiPropertyOptional({ minimum: 1, default: 1 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  page = 1;
+}
+
 /** `?cursor=&limit=` of v2 list routes. */
-export class CursorQuery {
+export class CursorQuery extends PageSizeQuery {
   @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
   @IsOptional()
   @IsString()
   @MaxLength(200)
   @Matches(/^[A-Za-z0-9_-]+$/, { message: 'cursor is not a cursor this API returned' })
   cursor?: string;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(MAX_PAGE_SIZE)
-  limit = 20;
 }
 
 export class PageMeta {

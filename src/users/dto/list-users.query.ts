@@ -1,23 +1,12 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
+import { IsOptional, Matches } from 'class-validator';
 import { PageQuery, sortPattern } from '../../common/http/pagination';
-import { Role, ROLES } from '../role';
+import { UserFilterQuery } from './user-filter.query';
 
 export const USER_SORT_FIELDS = ['createdAt', 'email', 'name', 'role', 'lastLoginAt'] as const;
 export type UserSortField = (typeof USER_SORT_FIELDS)[number];
 
-export class ListUsersQuery extends PageQuery {
-  @ApiPropertyOptional({ enum: ROLES })
-  @IsOptional()
-  @IsIn(ROLES)
-  role?: Role;
-
-  @ApiPropertyOptional({ description: 'Matches anywhere in the email or name, case-insensitively' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(100)
-  q?: string;
-
+export class ListUsersQuery extends IntersectionType(PageQuery, UserFilterQuery) {
   @ApiPropertyOptional({
     example: 'createdAt:desc',
     description: `One of ${USER_SORT_FIELDS.join(', ')}, then :asc or :desc`,
