@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { ProbeModule } from './helpers/probe.module';
+import { describeWithSharedServices } from './helpers/shared-services';
 import { startTestApp, TestApp } from './helpers/test-app';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -333,6 +334,29 @@ describe('HTTP platform with options', () => {
   it('turns the docs off when DOCS_ENABLED=false', async () => {
     const t = await startTestApp({ env: { DOCS_ENABLED: 'false' } });
     try {
+      expect((await request(t.http).get('/docs-json')).status).toBe(404);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describeWithSharedServices('HTTP platform in production', () => {
+  it('adds HSTS, keeps the docs off and answers with the production pipeline', async () => {
+    const secret = 'x'.repeat(24) + Date.now().toString(36) + 'y'.repeat(16);
+    const t = await startTestApp({
+      env: {
+        APP_ENV: 'production',
+        JWT_SECRET: secret,
+        WEBHOOK_SIGNING_SECRET: `${secret}-webhooks`,
+        CORS_ORIGINS: 'https://app.example.com',
+      },
+    });
+    try {
+      const res = await request(t.http).get('/v1/features');
+      expect(res.status).toBe(200);
+      expect(res.headers['strict-transport-security']).toBe('max-age=31536000; includeSubDomains');
+      expect(res.headers['x-frame-options']).toBe('DENY');
       expect((await request(t.http).get('/docs-json')).status).toBe(404);
     } finally {
       await t.close();
