@@ -264,6 +264,24 @@ describe('Identity: /v1/auth', () => {
       expect((await refresh(t, res.body.refreshToken)).status).toBe(200);
     });
 
+    it('marks every answer carrying tokens no-store', async () => {
+      const account = await register(t);
+      const logged = await request(t.http)
+        .post('/v1/auth/login')
+        .send({ email: account.email, password: account.password });
+      const refreshed = await refresh(t, logged.body.refreshToken as string);
+      const registered = await request(t.http)
+        .post('/v1/auth/register')
+        .send({ email: uniqueEmail('nostore'), password: DEFAULT_PASSWORD, name: 'No Store' });
+      expect(
+        [logged, refreshed, registered].map((res) => [res.status, res.headers['cache-control']]),
+      ).toEqual([
+        [200, 'no-store'],
+        [200, 'no-store'],
+        [201, 'no-store'],
+      ]);
+    });
+
     it('gives unknown email, wrong password and deactivated user the same 401 INVALID_CREDENTIALS', async () => {
       const account = await register(t);
       const deactivated = await register(t);
@@ -639,6 +657,23 @@ describe('Identity: /v1/auth', () => {
       const fresh = await login(t, account.email, newPassword);
       expect((await me(t, fresh.accessToken)).status).toBe(200);
       expect((await refresh(t, fresh.refreshToken)).status).toBe(200);
+    });
+
+    it('ends a session created before the change even if its token escaped the revocation', async () => {
+      // What a refresh rotation committing while the password changed would leave behind.
+      const account = await register(t);
+      await request(t.http)
+        .post('/v1/auth/password')
+        .set(bearer(account.accessToken))
+        .send({ currentPassword: account.password, newPassword: 'another new password' })
+        .expect(204);
+      await query(t, 'UPDATE refresh_tokens SET revoked_at = NULL WHERE user_id = $1', [
+        account.user.id,
+      ]);
+
+      expect(problemOf(await refresh(t, account.refreshToken))).toEqual(
+        problem(401, 'INVALID_TOKEN'),
+      );
     });
   });
 

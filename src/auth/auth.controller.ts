@@ -39,6 +39,7 @@ export class AuthController {
   constructor(private readonly auth: AuthService) {}
 
   @Post('register')
+  @Header('Cache-Control', 'no-store')
   @Public()
   @RequireFeature('registration')
   @StrictRateLimit()
@@ -50,6 +51,7 @@ export class AuthController {
   }
 
   @Post('login')
+  @Header('Cache-Control', 'no-store')
   @Public()
   @StrictRateLimit()
   @HttpCode(200)
@@ -81,6 +83,7 @@ export class AuthController {
   }
 
   @Post('refresh')
+  @Header('Cache-Control', 'no-store')
   @Public()
   @HttpCode(200)
   @ApiOperation({
@@ -116,6 +119,7 @@ export class AuthController {
   }
 
   @Post('password')
+  @StrictRateLimit()
   @Roles('guest')
   @HttpCode(204)
   @ApiAuth()

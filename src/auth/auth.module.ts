@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { PassportModule } from '@nestjs/passport';
 import { UsersModule } from '../users/users.module';
 import { ApiKeysModule } from './api-keys/api-keys.module';
 import { AuthController } from './auth.controller';
@@ -11,7 +10,7 @@ import { TokensModule } from './tokens/tokens.module';
 import { defaultWelcomeEmail } from './welcome-email.port';
 
 @Module({
-  imports: [PassportModule, TokensModule, UsersModule, ApiKeysModule],
+  imports: [TokensModule, UsersModule, ApiKeysModule],
   controllers: [AuthController],
   providers: [
     AuthService,

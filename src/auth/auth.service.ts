@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
 import { AppError, Unauthorized } from '../common/errors/domain-errors';
 import { UserResponse } from '../users/dto/user-response.dto';
 import { UsersService } from '../users/users.service';
@@ -16,16 +17,25 @@ import { WelcomeEmailPort } from './welcome-email.port';
 
 @Injectable()
 export class AuthService {
+  private readonly logger = new Logger(AuthService.name);
+
   constructor(
+    private readonly dataSource: DataSource,
     private readonly users: UsersService,
     private readonly tokens: TokensService,
     private readonly welcomeEmail: WelcomeEmailPort,
   ) {}
 
+  /** The account and its first tokens in one transaction: a failure leaves no half account. */
   async register(input: RegisterDto): Promise<AuthResponse> {
-    const user = await this.users.create({ ...input, role: 'user' });
-    const pair = await this.tokens.issue(user);
-    await this.welcomeEmail.queue(user);
+    const { user, pair } = await this.dataSource.transaction(async (manager) => {
+      const created = await this.users.create({ ...input, role: 'user' }, manager);
+      return { user: created, pair: await this.tokens.issue(created.id, undefined, manager) };
+    });
+    // After the commit, and never failing the registration: the account exists either way.
+    await this.welcomeEmail.queue(user).catch((error: Error) => {
+      this.logger.error({ err: error, userId: user.id }, 'welcome email not queued');
+    });
     return withUser(user, pair);
   }
 
@@ -34,7 +44,7 @@ export class AuthService {
     const user = await this.users.verifyCredentials(input.email, input.password);
     if (!user)
       throw new Unauthorized('INVALID_CREDENTIALS', 'The email or password is not correct.');
-    return withUser(user, await this.tokens.issue(user));
+    return withUser(user, await this.tokens.issue(user.id));
   }
 
   async refresh(refreshToken: string): Promise<TokenPairResponse> {
@@ -58,7 +68,7 @@ export class AuthService {
         );
         if (!user)
           throw new OAuthError('invalid_grant', 'The username or password is not correct.');
-        pair = await this.tokens.issue(user);
+        pair = await this.tokens.issue(user.id);
         break;
       }
       case 'refresh_token': {

@@ -65,9 +65,14 @@ describe(loadConfig.name, () => {
   });
 
   it('migrates at boot in embedded mode and in development or test, never against a production database', () => {
-    expect(loadConfig({ APP_ENV: 'staging' }).database.migrateOnBoot).toBe(true);
+    const staging = {
+      APP_ENV: 'staging',
+      JWT_SECRET: STRONG_SECRET,
+      WEBHOOK_SIGNING_SECRET: `${STRONG_SECRET}-w`,
+    };
+    expect(loadConfig(staging).database.migrateOnBoot).toBe(true);
     expect(
-      loadConfig({ APP_ENV: 'staging', DATABASE_URL: 'postgres://db/keel' }).database.migrateOnBoot,
+      loadConfig({ ...staging, DATABASE_URL: 'postgres://db/keel' }).database.migrateOnBoot,
     ).toBe(false);
     expect(
       loadConfig({ APP_ENV: 'test', DATABASE_URL: 'postgres://db/keel_test' }).database
@@ -84,9 +89,9 @@ describe(loadConfig.name, () => {
     expect(problems).toEqual([
       'DATABASE_URL: required in production (embedded PGlite is for development and tests)',
       'REDIS_URL: required in production (queues, cache and rate limits must be shared)',
+      'CORS_ORIGINS: "*" is not allowed in production; list the allowed origins',
       'JWT_SECRET: is a known placeholder; generate one with: openssl rand -base64 48',
       'WEBHOOK_SIGNING_SECRET: required in production',
-      'CORS_ORIGINS: "*" is not allowed in production; list the allowed origins',
     ]);
     expect(problemsOf({ ...PRODUCTION, JWT_SECRET: 'short-but-not-a-placeholder' })).toEqual([
       'JWT_SECRET: must be at least 32 bytes in production',
@@ -97,6 +102,16 @@ describe(loadConfig.name, () => {
     expect(
       problemsOf({ ...PRODUCTION, JWT_SECRET: 'keel-development-jwt-secret-not-for-production' }),
     ).toHaveLength(1);
+  });
+
+  it('refuses staging without its own signing keys: the development ones are public', () => {
+    expect(problemsOf({ APP_ENV: 'staging', DATABASE_URL: 'postgres://db/keel_staging' })).toEqual([
+      'JWT_SECRET: required in staging',
+      'WEBHOOK_SIGNING_SECRET: required in staging',
+    ]);
+    expect(
+      loadConfig({ APP_ENV: 'development', DATABASE_URL: 'postgres://db/keel' }).jwt.secret,
+    ).toBe('keel-development-jwt-secret-not-for-production');
   });
 
   it('reports every malformed variable at once, echoing values but never secrets', () => {

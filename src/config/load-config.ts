@@ -18,7 +18,7 @@ export const SECRET_VARIABLES = [
   'WEBHOOK_SIGNING_SECRET',
 ] as const;
 
-/** Secrets that are fine on a laptop and must never reach production. */
+/** Secrets that are fine on a laptop (development, test) and refused in staging and production. */
 const DEVELOPMENT_JWT_SECRET = 'keel-development-jwt-secret-not-for-production';
 const DEVELOPMENT_WEBHOOK_SECRET = 'keel-development-webhook-secret-not-for-production';
 const PLACEHOLDER_SECRETS = new Set([
@@ -191,10 +191,13 @@ export function loadConfig(rawEnv: Env): AppConfig {
       problems.push(
         'REDIS_URL: required in production (queues, cache and rate limits must be shared)',
       );
-    problems.push(...secretProblems('JWT_SECRET', e.JWT_SECRET));
-    problems.push(...secretProblems('WEBHOOK_SIGNING_SECRET', e.WEBHOOK_SIGNING_SECRET));
     if (corsOrigins === '*')
       problems.push('CORS_ORIGINS: "*" is not allowed in production; list the allowed origins');
+  }
+  // Anything deployed signs with its own keys: the development ones are in this repository.
+  if (production || e.APP_ENV === 'staging') {
+    problems.push(...secretProblems('JWT_SECRET', e.JWT_SECRET, e.APP_ENV));
+    problems.push(...secretProblems('WEBHOOK_SIGNING_SECRET', e.WEBHOOK_SIGNING_SECRET, e.APP_ENV));
   }
   if (problems.length > 0) throw new ConfigValidationError(problems);
 
@@ -346,13 +349,13 @@ function parseHealthCheckUrls(value: string, problems: string[]): HealthCheckUrl
   });
 }
 
-function secretProblems(name: string, value: string | undefined): string[] {
-  if (value === undefined) return [`${name}: required in production`];
+function secretProblems(name: string, value: string | undefined, env: AppEnv): string[] {
+  if (value === undefined) return [`${name}: required in ${env}`];
   if (PLACEHOLDER_SECRETS.has(value.toLowerCase())) {
     return [`${name}: is a known placeholder; generate one with: openssl rand -base64 48`];
   }
   if (Buffer.byteLength(value) < MIN_SECRET_BYTES) {
-    return [`${name}: must be at least ${MIN_SECRET_BYTES} bytes in production`];
+    return [`${name}: must be at least ${MIN_SECRET_BYTES} bytes in ${env}`];
   }
   return [];
 }

@@ -24,6 +24,8 @@ export class KeelDataSource extends DataSource {
   override async runMigrations(
     options?: Parameters<DataSource['runMigrations']>[0],
   ): Promise<Migration[]> {
+    // An embedded database has one owner (the data directory's pid lock) and one connection.
+    if (this.embedded) return super.runMigrations(options);
     const runner = this.createQueryRunner();
     await runner.connect();
     try {
@@ -52,6 +54,9 @@ export function dataSourceOptions(url: string, poolSize: number): DataSourceOpti
     type: 'postgres',
     url,
     poolSize,
+    // A slow or saturated database fails requests in bounded time instead of queueing them.
+    connectTimeoutMS: 5000,
+    extra: { statement_timeout: 10_000 },
     applicationName: 'keel',
     entities: [join(__dirname, '..', '**', '*.entity.{ts,js}')],
     migrations: [join(__dirname, '..', '..', 'migrations', '*.{ts,js}')],
@@ -69,11 +74,11 @@ export function dataSourceOptions(url: string, poolSize: number): DataSourceOpti
  */
 export async function createDataSource(config: DatabaseConfig): Promise<KeelDataSource> {
   if (config.url) return new KeelDataSource(dataSourceOptions(config.url, config.poolSize));
-  const embedded = await EmbeddedPostgres.start({
-    dataDir: config.dataDir,
-    maxConnections: config.poolSize + 4,
-  });
-  return new KeelDataSource(dataSourceOptions(embedded.url, config.poolSize), embedded);
+  const embedded = await EmbeddedPostgres.start({ dataDir: config.dataDir, maxConnections: 4 });
+  // One connection: PGlite runs one query at a time anyway, and its socket server interleaves
+  // the extended-protocol messages of concurrent connections outside explicit transactions
+  // ("portal cannot be run" under load).
+  return new KeelDataSource(dataSourceOptions(embedded.url, 1), embedded);
 }
 
 /** Opens the database, migrating first when `migrate` is set (embedded mode, development, tests). */

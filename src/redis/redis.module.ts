@@ -52,6 +52,7 @@ async function createClient(url: string): Promise<Redis> {
   const client = new Redis(url, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
+    commandTimeout: 1000,
     connectTimeout: 2000,
   });
   const settled = new Promise<void>((resolve) => {

@@ -45,4 +45,8 @@ export class User {
 
   @Column({ type: 'timestamptz', nullable: true })
   lastLoginAt!: Date | null;
+
+  /** Sessions (refresh tokens) created before this moment are over; set with clock_timestamp(). */
+  @Column({ type: 'timestamptz', nullable: true })
+  sessionsValidAfter!: Date | null;
 }

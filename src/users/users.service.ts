@@ -46,11 +46,12 @@ export class UsersService {
   ) {}
 
   /** Creates a user; a taken email (whatever its case) is 409 EMAIL_TAKEN. */
-  async create(input: CreateUserDto): Promise<UserResponse> {
+  async create(input: CreateUserDto, manager?: EntityManager): Promise<UserResponse> {
     const passwordHash = await this.hasher.hash(input.password);
+    const users = manager?.getRepository(User) ?? this.users;
     try {
-      const user = await this.users.save(
-        this.users.create({
+      const user = await users.save(
+        users.create({
           email: input.email,
           name: input.name,
           role: input.role ?? 'user',
@@ -127,21 +128,26 @@ export class UsersService {
         role: changes.role ?? current.role,
         isActive: changes.isActive ?? current.isActive,
       });
+      if (losesAccess) await this.endSessions(manager, id);
       return { user: updated, losesAccess };
     });
-    // Tokens carry the role, and a deactivated user must be out at once. Revoked after the
-    // commit: a login racing the change then gets a token the revocation covers.
-    if (losesAccess) await this.tokens.revokeAll(id);
+    // Tokens carry the role, and a deactivated user must be out at once. Revoked after the commit:
+    // a login racing the change then holds a token the revocation covers. A request asking for a
+    // deactivation or a role revokes again even when the row already says so: a retry after a
+    // failed revocation (Redis down) completes it.
+    if (losesAccess || changes.isActive === false || changes.role !== undefined) {
+      await this.tokens.revokeAll(id);
+    }
     await this.cache.invalidate(USERS_CACHE_TAG);
     return toUserResponse(user);
   }
 
+  /** Writes the name only: saving the whole row read earlier could undo an admin's concurrent change. */
   async updateName(id: string, name: string): Promise<UserResponse> {
-    const user = await this.get(id);
-    user.name = name;
-    const saved = await this.users.save(user);
+    const { affected } = await this.users.update({ id }, { name });
+    if (!affected) throw new NotFound('User');
     await this.cache.invalidate(USERS_CACHE_TAG);
-    return toUserResponse(saved);
+    return toUserResponse(await this.get(id));
   }
 
   async remove(id: string): Promise<void> {
@@ -164,7 +170,9 @@ export class UsersService {
     const valid = await this.hasher.verify(user?.passwordHash, password);
     if (!user || !valid || !user.isActive) return null;
     if (this.hasher.needsRehash(user.passwordHash)) {
-      await this.users.update({ id: user.id }, { passwordHash: await this.hasher.hash(password) });
+      // Only over the hash just verified: never undo a password change made meanwhile.
+      const passwordHash = await this.hasher.hash(password);
+      await this.users.update({ id: user.id, passwordHash: user.passwordHash }, { passwordHash });
     }
     await this.users.query(`UPDATE users SET last_login_at = now() WHERE id = $1`, [user.id]);
     return toUserResponse(user);
@@ -176,7 +184,11 @@ export class UsersService {
     if (!(await this.hasher.verify(user.passwordHash, currentPassword))) {
       throw new BadRequest('INVALID_CURRENT_PASSWORD', 'The current password is not correct.');
     }
-    await this.users.update({ id }, { passwordHash: await this.hasher.hash(newPassword) });
+    const passwordHash = await this.hasher.hash(newPassword);
+    await this.dataSource.transaction(async (manager) => {
+      await manager.update(User, { id }, { passwordHash });
+      await this.endSessions(manager, id);
+    });
     await this.tokens.revokeAll(id);
   }
 
@@ -209,6 +221,17 @@ export class UsersService {
     );
     if (inserted.length > 0) await this.cache.invalidate(USERS_CACHE_TAG);
     return inserted.length > 0;
+  }
+
+  /**
+   * Refresh tokens created until now are over (checked when they rotate): also one a rotation
+   * was creating while this change waited for the row lock. clock_timestamp(), not now(): the
+   * transaction may have started before that rotation committed.
+   */
+  private async endSessions(manager: EntityManager, id: string): Promise<void> {
+    await manager.query('UPDATE users SET sessions_valid_after = clock_timestamp() WHERE id = $1', [
+      id,
+    ]);
   }
 
   private async get(id: string): Promise<User> {

@@ -1,7 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { Repository } from 'typeorm';
+import { sha256 } from '../../common/security/sha256';
 import { AppError, NotFound, ValidationFailed } from '../../common/errors/domain-errors';
 import { Principal } from '../principal';
 import { ApiKey } from './api-key.entity';
@@ -103,10 +104,6 @@ export class ApiKeysService {
       scopes: key.scopes,
     };
   }
-}
-
-function sha256(value: string): string {
-  return createHash('sha256').update(value).digest('hex');
 }
 
 function randomPublicId(): string {

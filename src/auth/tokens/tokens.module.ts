@@ -23,7 +23,6 @@ import { TokensService } from './tokens.service';
             issuer: jwt.issuer,
             audience: jwt.audience,
           },
-          verifyOptions: { algorithms: ['HS256'], issuer: jwt.issuer, audience: jwt.audience },
         };
       },
     }),

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { JwtService } from '@nestjs/jwt';
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { sha256 } from '../../common/security/sha256';
 import { DataSource, EntityManager, IsNull } from 'typeorm';
 import { AppConfig } from '../../config/app-config';
 import { Unauthorized } from '../../common/errors/domain-errors';
@@ -45,14 +46,23 @@ export class TokensService {
     this.jwtConfig = config.get('jwt', { infer: true });
   }
 
-  /** Tokens for a login: a new refresh token family (or the given one, on rotation). */
-  async issue(
-    user: { id: string; role: Role },
-    familyId?: string,
-    manager?: EntityManager,
-  ): Promise<TokenPair> {
+  /**
+   * Tokens for a login: a new refresh token family (or the given one, on rotation). The user's
+   * row is read FOR SHARE and the token signed before the commit, so a concurrent change of
+   * role, activation or password (which locks the row) lands wholly before (the token carries
+   * the new state) or after (its revocation covers the token).
+   */
+  async issue(userId: string, familyId?: string, manager?: EntityManager): Promise<TokenPair> {
+    if (!manager)
+      return this.dataSource.transaction((inner) => this.issue(userId, familyId, inner));
+    const user = await manager.findOne(User, {
+      where: { id: userId },
+      lock: { mode: 'pessimistic_read' },
+    });
+    if (!user?.isActive)
+      throw new Unauthorized('INVALID_CREDENTIALS', 'The email or password is not correct.');
     const refreshToken = `rt_${randomBytes(32).toString('base64url')}`;
-    await (manager ?? this.dataSource.manager).insert(RefreshToken, {
+    await manager.insert(RefreshToken, {
       userId: user.id,
       familyId: familyId ?? randomUUID(),
       tokenHash: sha256(refreshToken),
@@ -98,12 +108,21 @@ export class TokensService {
   async rotate(refreshToken: string): Promise<TokenPair> {
     if (!REFRESH_TOKEN.test(refreshToken)) throw invalidRefreshToken();
     const outcome = await this.dataSource.transaction(async (manager) => {
-      // The row lock serialises a rotation and a replay of the same token.
-      const current = await manager.findOne(RefreshToken, {
+      const found = await manager.findOne(RefreshToken, {
         where: { tokenHash: sha256(refreshToken) },
+      });
+      if (!found) throw invalidRefreshToken();
+      // Locks are taken in one order everywhere, the user then their tokens (a deletion cascades
+      // that way). The token's row lock serialises a rotation and a replay of the same token.
+      const user = await manager.findOne(User, {
+        where: { id: found.userId },
+        lock: { mode: 'pessimistic_read' },
+      });
+      const current = await manager.findOne(RefreshToken, {
+        where: { id: found.id },
         lock: { mode: 'pessimistic_write' },
       });
-      if (!current) throw invalidRefreshToken();
+      if (!user?.isActive || !current) throw invalidRefreshToken();
       if (current.revokedAt) {
         // Rotated (a newer token of the family exists): a replay. Otherwise revoked by a logout,
         // a password change or a deactivation: simply no longer valid.
@@ -121,10 +140,16 @@ export class TokensService {
       if (current.expiresAt.getTime() <= Date.now()) {
         throw new Unauthorized('TOKEN_EXPIRED', 'The refresh token has expired; log in again.');
       }
-      const user = await manager.findOne(User, { where: { id: current.userId, isActive: true } });
-      if (!user) throw invalidRefreshToken();
+      // A session older than the user's last password change, deactivation or role change is
+      // over, even one whose rotation was in flight while the change happened.
+      const ended = await manager
+        .createQueryBuilder(RefreshToken, 't')
+        .innerJoin(User, 'u', 'u.id = t.userId')
+        .where('t.id = :id AND t.createdAt <= u.sessionsValidAfter', { id: current.id })
+        .getExists();
+      if (ended) throw invalidRefreshToken();
       await manager.update(RefreshToken, { id: current.id }, { revokedAt: new Date() });
-      return { tokens: await this.issue(user, current.familyId, manager) };
+      return { tokens: await this.issue(user.id, current.familyId, manager) };
     });
     if (outcome.tokens) return outcome.tokens;
     await this.revokeFamily(outcome.reusedFamily);
@@ -162,10 +187,6 @@ export class TokensService {
       { revokedAt: new Date() },
     );
   }
-}
-
-function sha256(value: string): string {
-  return createHash('sha256').update(value).digest('hex');
 }
 
 function invalidRefreshToken(): Unauthorized {

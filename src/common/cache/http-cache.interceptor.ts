@@ -32,10 +32,11 @@ export class HttpCacheInterceptor implements NestInterceptor {
           adapter.setHeader(response, 'X-Cache', 'HIT');
           return of(lookup.value);
         }
-        adapter.setHeader(response, 'X-Cache', 'MISS');
         // Stored before the response is sent: no cache write outlives its request (or shutdown).
+        // An error answer is neither cached nor marked.
         return next.handle().pipe(
           mergeMap(async (body: unknown) => {
+            adapter.setHeader(response, 'X-Cache', 'MISS');
             if (statusOf(response) === 200) await lookup.store(body, options.ttlSeconds);
             return body;
           }),

@@ -26,6 +26,9 @@ export const REDACTED_PATHS = [
   ...SECRET_KEYS.map((key) => `["${key}"]`),
   ...SECRET_KEYS.map((key) => `*["${key}"]`),
   ...SECRET_KEYS.map((key) => `*.headers["${key}"]`),
+  // A failed query's bound values (hashes, emails) travel on the error a 5xx logs.
+  'err.parameters',
+  'err.driverError.parameters',
 ];
 
 /**
