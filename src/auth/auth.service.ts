@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AppError, Unauthorized } from '../common/errors/domain-errors';
+import { normalizeEmail } from '../common/http/string-transforms';
 import { UserResponse } from '../users/dto/user-response.dto';
 import { UsersService } from '../users/users.service';
 import { AuthResponse } from './dto/auth-response.dto';
@@ -63,7 +64,7 @@ export class AuthService {
           );
         }
         const user = await this.users.verifyCredentials(
-          request.username.trim().toLowerCase(),
+          normalizeEmail(request.username),
           request.password,
         );
         if (!user)

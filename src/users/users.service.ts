@@ -11,6 +11,7 @@ import { TokensService } from '../auth/tokens/tokens.service';
 import { CacheService } from '../common/cache/cache.service';
 import { BadRequest, Conflict, NotFound, ValidationFailed } from '../common/errors/domain-errors';
 import { CursorPage, Page, parseSort, toPage } from '../common/http/pagination';
+import { normalizeEmail } from '../common/http/string-transforms';
 import { CreateUserDto } from './dto/create-user.dto';
 import { ListUsersV2Query } from './dto/list-users-v2.query';
 import { ListUsersQuery, UserSortField } from './dto/list-users.query';
@@ -217,7 +218,7 @@ export class UsersService {
     const inserted: unknown[] = await this.users.query(
       `INSERT INTO users (email, name, role, password_hash) VALUES ($1, $2, 'admin', $3)
        ON CONFLICT ((lower(email))) DO NOTHING RETURNING id`,
-      [email.trim().toLowerCase(), 'Administrator', passwordHash],
+      [normalizeEmail(email), 'Administrator', passwordHash],
     );
     if (inserted.length > 0) await this.cache.invalidate(USERS_CACHE_TAG);
     return inserted.length > 0;

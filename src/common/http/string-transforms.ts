@@ -1,9 +1,13 @@
 import { Transform } from 'class-transformer';
 
-/** Emails arrive in any case and with stray spaces; they are compared trimmed and lower-cased. */
+/** Emails arrive in any case and with stray spaces; they are kept trimmed and lower-cased. */
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
 export const NormalizeEmail = () =>
   Transform(({ value }: { value: unknown }) =>
-    typeof value === 'string' ? value.trim().toLowerCase() : value,
+    typeof value === 'string' ? normalizeEmail(value) : value,
   );
 
 export const Trim = () =>
