@@ -12,6 +12,8 @@ import { ShutdownState } from './common/lifecycle/shutdown-state';
 import { PINO } from './common/logging/logging.module';
 import { MetricsService } from './common/metrics/metrics.service';
 import { AppConfig } from './config/app-config';
+import { RealtimeIoAdapter } from './realtime/realtime-io.adapter';
+import { REDIS } from './redis/redis.module';
 
 export const NEST_OPTIONS: NestApplicationOptions = {
   bufferLogs: true,
@@ -49,6 +51,7 @@ export function setupApp(app: NestExpressApplication, config: AppConfig): void {
     }),
   );
   app.useGlobalFilters(new ProblemDetailsFilter(app.get(HttpAdapterHost)));
+  app.useWebSocketAdapter(new RealtimeIoAdapter(app, config, app.get(REDIS)));
   if (config.http.docsEnabled) {
     SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app, config), {
       swaggerOptions: { persistAuthorization: true },

@@ -12,9 +12,15 @@ import { RateLimitModule } from './common/rate-limit/rate-limit.module';
 import { AppConfig } from './config/app-config';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { JobEventsModule } from './jobs/job-events.module';
+import { JobQueueModule } from './jobs/job-queue.module';
+import { JobsWorkerModule } from './jobs/jobs-worker.module';
+import { JobsModule } from './jobs/jobs.module';
+import { RealtimeModule } from './realtime/realtime.module';
 import { RedisModule } from './redis/redis.module';
 import { StatsModule } from './stats/stats.module';
 import { UsersModule } from './users/users.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 /** The API: feature modules, wired with the configuration validated at boot. */
 @Module({})
@@ -39,13 +45,20 @@ export class AppModule {
         HttpModule,
         DatabaseModule.forRoot(config.database),
         RedisModule.forRoot(config.redis),
+        JobEventsModule,
+        JobQueueModule.forRoot(config),
         AppCacheModule,
         HealthModule,
         AuthModule,
         RateLimitModule,
         AccessModule,
         UsersModule,
+        RealtimeModule,
         StatsModule,
+        JobsModule,
+        WebhooksModule,
+        // The processors run here too without Redis (embedded mode) or with WORKER_IN_PROCESS=true.
+        ...(config.worker.inProcess ? [JobsWorkerModule] : []),
       ],
     };
   }

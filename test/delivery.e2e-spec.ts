@@ -17,6 +17,7 @@ interface Service {
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: { test?: string | string[]; disable?: boolean };
   stop_grace_period?: string;
+  ports?: string[];
 }
 
 interface Instruction {
@@ -65,22 +66,49 @@ describe('docker-compose.yml', () => {
   const { services } = parse(read('docker-compose.yml'), { merge: true }) as {
     services: Record<string, Service>;
   };
-  const { postgres, redis, migrate, api } = services;
+  const { postgres, redis, migrate, api, worker } = services;
 
-  it('defines postgres, redis, a one-shot migrate step and the api', () => {
+  it('defines postgres, redis, a one-shot migrate step, the api and the worker', () => {
     expect(Object.keys(services)).toEqual(
-      expect.arrayContaining(['postgres', 'redis', 'migrate', 'api']),
+      expect.arrayContaining(['postgres', 'redis', 'migrate', 'api', 'worker']),
     );
     expect(migrate.restart).toBe('no');
     expect(migrate.image).toBe(api.image);
+    expect(worker.image).toBe(api.image);
   });
 
-  it('health-checks postgres, redis and the api', () => {
-    for (const service of [postgres, redis, api]) {
+  it('health-checks postgres, redis, the api and the worker', () => {
+    for (const service of [postgres, redis, api, worker]) {
       expect(service.healthcheck?.disable).not.toBe(true);
       expect(service.healthcheck?.test).toBeDefined();
     }
     expect(JSON.stringify(api.healthcheck?.test)).toMatch(/\/health\/(live|ready)\b/);
+  });
+
+  it('runs the compiled worker, probed on its own port, which is not published', () => {
+    expect([worker.command ?? []].flat()).toEqual(['node', 'dist/src/worker.js']);
+    expect(existsSync(join(root, 'src/worker.ts'))).toBe(true);
+    // The image's HEALTHCHECK probes PORT (the API's), which the worker does not serve.
+    const probe = JSON.stringify(worker.healthcheck?.test);
+    const port = environmentOf(worker).WORKER_PORT;
+    expect(port).toMatch(/^\d+$/);
+    expect(probe).toContain(`http://127.0.0.1:${port}/health/live`);
+    expect(worker.ports).toBeUndefined();
+  });
+
+  it('starts the worker after the migrations succeeded and postgres and redis are healthy', () => {
+    expect(worker.depends_on).toMatchObject({
+      migrate: { condition: 'service_completed_successfully' },
+      postgres: { condition: 'service_healthy' },
+      redis: { condition: 'service_healthy' },
+    });
+  });
+
+  it("gives the worker the api's configuration and secrets, plus its port", () => {
+    const { WORKER_PORT, ...shared } = environmentOf(worker);
+    expect(WORKER_PORT).toBeDefined();
+    expect(shared).toEqual(environmentOf(api));
+    expect(worker.secrets).toEqual(api.secrets);
   });
 
   it('migrates with the compiled TypeORM data source once postgres is healthy', () => {
@@ -107,7 +135,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('mounts every secret file the configuration names and inlines no secret', () => {
-    for (const service of [migrate, api]) {
+    for (const service of [migrate, api, worker]) {
       const env = environmentOf(service);
       const mounted = (service.secrets ?? []).map((s) =>
         typeof s === 'string' ? `/run/secrets/${s}` : (s.target ?? `/run/secrets/${s.source}`),
@@ -141,17 +169,26 @@ describe('docker-compose.yml', () => {
       return env;
     };
 
-    it('passes production config validation for both the api and migrate', () => {
-      for (const service of [api, migrate]) {
+    it('passes production config validation for the api, the worker and migrate', () => {
+      for (const service of [api, worker, migrate]) {
         const config = loadConfig(containerEnv(service));
         expect(config.app.env).toBe('production');
         expect(config.database.migrateOnBoot).toBe(false);
       }
+      // The worker service runs the jobs; the api only queues them.
+      expect(loadConfig(containerEnv(api)).worker.inProcess).toBe(false);
+      expect(loadConfig(containerEnv(worker)).worker.port).toBe(
+        Number(environmentOf(worker).WORKER_PORT),
+      );
     });
 
-    it('gives the api longer to stop than its shutdown delay and drain timeout together', () => {
-      const { delayMs, timeoutMs } = loadConfig(containerEnv(api)).shutdown;
-      expect(seconds(api.stop_grace_period ?? '10s') * 1000).toBeGreaterThan(delayMs + timeoutMs);
+    it('gives the api and the worker longer to stop than their shutdown delay and drain timeout', () => {
+      for (const service of [api, worker]) {
+        const { delayMs, timeoutMs } = loadConfig(containerEnv(service)).shutdown;
+        expect(seconds(service.stop_grace_period ?? '10s') * 1000).toBeGreaterThan(
+          delayMs + timeoutMs,
+        );
+      }
     });
   });
 });

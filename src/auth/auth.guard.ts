@@ -34,7 +34,11 @@ export class AuthGuard implements CanActivate {
       request.user =
         apiKey !== undefined
           ? await this.apiKeys.authenticate(Array.isArray(apiKey) ? apiKey.join(',') : apiKey)
-          : await this.authenticateBearer(request, context.switchToHttp().getResponse());
+          : await AuthGuard.authenticateBearer(
+              this.jwtStrategy,
+              request,
+              context.switchToHttp().getResponse(),
+            );
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
       request.authFailure = error;
@@ -46,10 +50,15 @@ export class AuthGuard implements CanActivate {
    * passport-jwt with this application's strategy instance, not the name 'jwt': passport's
    * registry is global to the process, so with several apps in one process (e2e suites) the
    * last one booted would check every app's tokens against its own secret and revocations.
+   * Static: the Socket.IO handshake verifies its token with it too.
    */
-  private authenticateBearer(request: AuthRequest, response: unknown): Promise<Principal> {
+  static authenticateBearer(
+    jwtStrategy: JwtStrategy,
+    request: Pick<AuthRequest, 'headers'>,
+    response?: unknown,
+  ): Promise<Principal> {
     // A copy per request: passport attaches the request's success/fail callbacks to it.
-    const strategy = Object.create(this.jwtStrategy) as JwtStrategy;
+    const strategy = Object.create(jwtStrategy) as JwtStrategy;
     return new Promise((resolve, reject) => {
       const authenticate = passport.authenticate(
         strategy,

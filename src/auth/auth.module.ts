@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { JobsModule } from '../jobs/jobs.module';
 import { UsersModule } from '../users/users.module';
 import { ApiKeysModule } from './api-keys/api-keys.module';
 import { AuthController } from './auth.controller';
@@ -7,16 +8,11 @@ import { AuthGuard } from './auth.guard';
 import { AuthService } from './auth.service';
 import { JwtStrategy } from './jwt.strategy';
 import { TokensModule } from './tokens/tokens.module';
-import { defaultWelcomeEmail } from './welcome-email.port';
 
 @Module({
-  imports: [TokensModule, UsersModule, ApiKeysModule],
+  imports: [TokensModule, UsersModule, ApiKeysModule, JobsModule],
   controllers: [AuthController],
-  providers: [
-    AuthService,
-    JwtStrategy,
-    defaultWelcomeEmail,
-    { provide: APP_GUARD, useClass: AuthGuard },
-  ],
+  providers: [AuthService, JwtStrategy, { provide: APP_GUARD, useClass: AuthGuard }],
+  exports: [JwtStrategy],
 })
 export class AuthModule {}

@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AppError, Unauthorized } from '../common/errors/domain-errors';
 import { normalizeEmail } from '../common/http/string-transforms';
+import { JobsService } from '../jobs/jobs.service';
 import { UserResponse } from '../users/dto/user-response.dto';
 import { UsersService } from '../users/users.service';
 import { AuthResponse } from './dto/auth-response.dto';
@@ -14,7 +15,6 @@ import { TokenRequestDto } from './dto/token-request.dto';
 import { OAuthError } from './oauth-error';
 import { Principal } from './principal';
 import { TokenPair, TokensService } from './tokens/tokens.service';
-import { WelcomeEmailPort } from './welcome-email.port';
 
 @Injectable()
 export class AuthService {
@@ -24,7 +24,7 @@ export class AuthService {
     private readonly dataSource: DataSource,
     private readonly users: UsersService,
     private readonly tokens: TokensService,
-    private readonly welcomeEmail: WelcomeEmailPort,
+    private readonly jobs: JobsService,
   ) {}
 
   /** The account and its first tokens in one transaction: a failure leaves no half account. */
@@ -34,7 +34,7 @@ export class AuthService {
       return { user: created, pair: await this.tokens.issue(created.id, undefined, manager) };
     });
     // After the commit, and never failing the registration: the account exists either way.
-    await this.welcomeEmail.queue(user).catch((error: Error) => {
+    await this.jobs.enqueue(user.id, 'email.welcome', {}).catch((error: Error) => {
       this.logger.error({ err: error, userId: user.id }, 'welcome email not queued');
     });
     return withUser(user, pair);

@@ -56,7 +56,10 @@ export interface AppConfig {
     password?: string;
   };
   smtp: {
+    /** Unset: emails are logged and kept in the job's result (nodemailer's JSON transport). */
     url?: string;
+    /** The From header of every email. */
+    from: string;
   };
   metrics: {
     token?: string;
@@ -75,8 +78,28 @@ export interface AppConfig {
   webhooks: {
     signingSecret: string;
     allowPrivate: boolean;
+    /** Per delivery attempt: connect, send and read the answer. */
+    timeoutMs: number;
   };
   worker: {
+    /** Run the job processors in the API process (always, without Redis). */
     inProcess: boolean;
+    /** The worker process's own health and metrics port. */
+    port: number;
+  };
+  jobs: {
+    /** Jobs one process runs at once. */
+    concurrency: number;
+    /** Attempts per job, the first included. */
+    attempts: number;
+    /** First retry delay; doubles with each attempt. */
+    backoffMs: number;
+    /** A job whose worker has not renewed its lock for this long is stalled and runs again. */
+    lockMs: number;
+  };
+  realtime: {
+    /** Events one socket may send per window; more are refused with a rate_limited ack. */
+    messageRateMax: number;
+    messageRateTtlSeconds: number;
   };
 }

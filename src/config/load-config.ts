@@ -138,6 +138,7 @@ const schema = z.object({
     .string()
     .refine((v) => /^smtps?:\/\/.+/.test(v) && URL.canParse(v), { error: 'must be an smtp:// URL' })
     .optional(),
+  MAIL_FROM: z.string().min(3).max(200).default('Keel <no-reply@keel.local>'),
   METRICS_TOKEN: z.string().min(16, { error: 'must be at least 16 characters' }).optional(),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
@@ -150,7 +151,15 @@ const schema = z.object({
   HEALTH_CHECK_URLS: z.string().default(''),
   WEBHOOK_SIGNING_SECRET: z.string().optional(),
   WEBHOOK_ALLOW_PRIVATE: bool.default(false),
+  WEBHOOK_TIMEOUT_MS: int(100, 60_000).default(10_000),
   WORKER_IN_PROCESS: bool.optional(),
+  WORKER_PORT: int(1, 65535).default(3001),
+  JOB_CONCURRENCY: int(1, 1000).default(20),
+  JOB_ATTEMPTS: int(1, 20).default(3),
+  JOB_BACKOFF_MS: int(0, 3_600_000).default(1000),
+  JOB_LOCK_MS: int(1000, 3_600_000).default(30_000),
+  WS_MESSAGE_RATE_MAX: int(1, 10_000).default(20),
+  WS_MESSAGE_RATE_TTL_S: int(1, 3600).default(10),
 });
 
 /**
@@ -233,7 +242,7 @@ export function loadConfig(rawEnv: Env): AppConfig {
     },
     features,
     admin: { email: e.ADMIN_EMAIL?.toLowerCase(), password: e.ADMIN_PASSWORD },
-    smtp: { url: e.SMTP_URL },
+    smtp: { url: e.SMTP_URL, from: e.MAIL_FROM },
     metrics: { token: e.METRICS_TOKEN },
     log: { level: e.LOG_LEVEL ?? defaults.logLevel, pretty: e.APP_ENV === 'development' },
     shutdown: {
@@ -244,8 +253,23 @@ export function loadConfig(rawEnv: Env): AppConfig {
     webhooks: {
       signingSecret: e.WEBHOOK_SIGNING_SECRET ?? DEVELOPMENT_WEBHOOK_SECRET,
       allowPrivate: e.WEBHOOK_ALLOW_PRIVATE,
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
     },
-    worker: { inProcess: e.WORKER_IN_PROCESS ?? e.REDIS_URL === undefined },
+    // Without Redis there is no queue to share, so the API always runs the jobs itself.
+    worker: {
+      inProcess: e.REDIS_URL === undefined || (e.WORKER_IN_PROCESS ?? false),
+      port: e.WORKER_PORT,
+    },
+    jobs: {
+      concurrency: e.JOB_CONCURRENCY,
+      attempts: e.JOB_ATTEMPTS,
+      backoffMs: e.JOB_BACKOFF_MS,
+      lockMs: e.JOB_LOCK_MS,
+    },
+    realtime: {
+      messageRateMax: e.WS_MESSAGE_RATE_MAX,
+      messageRateTtlSeconds: e.WS_MESSAGE_RATE_TTL_S,
+    },
   };
 }
 

@@ -9,6 +9,7 @@ import {
 import type Redis from 'ioredis';
 import { ShutdownState } from '../common/lifecycle/shutdown-state';
 import { AppConfig, HealthCheckUrl } from '../config/app-config';
+import { JobQueue } from '../jobs/job-queue';
 import { REDIS } from '../redis/redis.module';
 
 const DEPENDENCY_TIMEOUT_MS = 2000;
@@ -41,6 +42,7 @@ export class HealthService {
     private readonly indicators: HealthIndicatorService,
     private readonly typeorm: TypeOrmHealthIndicator,
     private readonly shutdown: ShutdownState,
+    private readonly queue: JobQueue,
     config: ConfigService<AppConfig, true>,
     @Optional() @Inject(REDIS) private readonly redis?: Redis,
   ) {
@@ -63,6 +65,7 @@ export class HealthService {
   async report(): Promise<HealthReport> {
     const results = await Promise.all([
       ...this.dependencyChecks(),
+      this.queueCheck(),
       ...this.externalUrls.map((target) => this.externalCheck(target)),
     ]);
     const checks: Record<string, CheckSummary> = {};
@@ -100,6 +103,16 @@ export class HealthService {
       })
       .withTimeout(DEPENDENCY_TIMEOUT_MS);
     return [database, redisCheck];
+  }
+
+  /** The job queue answers (Bull on Redis, or the in-process queue); it only ever degrades. */
+  private queueCheck() {
+    return this.indicators
+      .check('queue')
+      .attempt(async () => {
+        await this.queue.counts();
+      })
+      .withTimeout(DEPENDENCY_TIMEOUT_MS);
   }
 
   private externalCheck(target: HealthCheckUrl) {

@@ -17,9 +17,7 @@ export class StatsController {
   @Get()
   @Roles('admin')
   @Cached({ ttlSeconds: 30, tags: [USERS_CACHE_TAG] })
-  @ApiOperation({
-    summary: 'Counts for operators: users by role (jobs by status join with the jobs module)',
-  })
+  @ApiOperation({ summary: 'Counts for operators: users by role, jobs by status (cached 30 s)' })
   @ApiOkResponse({ type: StatsResponse })
   @ApiProblems(401, 403, 429)
   get(): Promise<StatsResponse> {

@@ -209,6 +209,23 @@ export class UsersService {
     return counts;
   }
 
+  /** Signups per UTC day for the last `days` days, today included, oldest first; empty days are 0. */
+  async signupsPerDay(days: number): Promise<{ date: string; count: number }[]> {
+    return this.users.query(
+      `SELECT to_char(day, 'YYYY-MM-DD') AS date, CAST(count(u.id) AS int) AS count
+         FROM generate_series(
+                (now() AT TIME ZONE 'UTC')::date - ($1::int - 1),
+                (now() AT TIME ZONE 'UTC')::date,
+                interval '1 day') AS day
+         LEFT JOIN users u
+           ON u.created_at >= day AT TIME ZONE 'UTC'
+          AND u.created_at < (day + interval '1 day') AT TIME ZONE 'UTC'
+        GROUP BY day
+        ORDER BY day`,
+      [days],
+    );
+  }
+
   /**
    * Creates the first admin unless that email exists (whatever its role). Safe when several
    * instances start at once: the unique index decides, ON CONFLICT makes the others no-ops.

@@ -1,9 +1,11 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 const MAIN = join(__dirname, '..', '..', 'dist', 'src', 'main.js');
+const WORKER = join(__dirname, '..', '..', 'dist', 'src', 'worker.js');
+const ROOT = join(__dirname, '..', '..');
 
 export interface KeelProcess {
   child: ChildProcess;
@@ -23,12 +25,28 @@ export async function freePort(): Promise<number> {
 }
 
 /** Runs the built API (`node dist/src/main.js`, as in production) with only the given environment. */
-export async function spawnKeel(env: Record<string, string>): Promise<KeelProcess> {
-  if (!existsSync(MAIN))
-    throw new Error(`${MAIN} is missing: run npm run build first (npm test does).`);
+export function spawnKeel(env: Record<string, string>): Promise<KeelProcess> {
+  return spawnBuilt(MAIN, 'PORT', env);
+}
+
+/**
+ * Runs the built worker (`node dist/src/worker.js`, as in production) with only the given
+ * environment; `port` and `url` are its health and metrics port (WORKER_PORT).
+ */
+export function spawnWorker(env: Record<string, string>): Promise<KeelProcess> {
+  return spawnBuilt(WORKER, 'WORKER_PORT', env);
+}
+
+async function spawnBuilt(
+  script: string,
+  portVariable: 'PORT' | 'WORKER_PORT',
+  env: Record<string, string>,
+): Promise<KeelProcess> {
+  if (!existsSync(script))
+    throw new Error(`${script} is missing: run npm run build first (npm test does).`);
   const port = await freePort();
-  const child = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH, PORT: String(port), ...env },
+  const child = spawn(process.execPath, [script], {
+    env: { PATH: process.env.PATH, [portVariable]: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -66,4 +84,31 @@ export async function waitUntilServing(keel: KeelProcess, timeoutMs = 20_000): P
   }
   keel.child.kill('SIGKILL');
   throw new Error(`Keel did not serve within ${timeoutMs} ms:\n${keel.stderr()}\n${keel.stdout()}`);
+}
+
+/** Cleanup for afterAll: SIGKILLs the process unless it has exited already, then awaits its exit. */
+export async function killProcess(keel: KeelProcess | undefined): Promise<void> {
+  if (!keel) return;
+  if (keel.child.exitCode === null && keel.child.signalCode === null) keel.child.kill('SIGKILL');
+  await keel.exited;
+}
+
+/**
+ * `npm run migration:run` as a production release runs it (the API migrates at boot only in
+ * development and test): the TypeORM CLI on the built data source, with only the given environment.
+ */
+export function runMigrations(env: Record<string, string>, timeoutMs = 30_000): Promise<void> {
+  const cli = join(ROOT, 'node_modules', 'typeorm', 'cli.js');
+  const dataSource = join(ROOT, 'dist', 'src', 'database', 'data-source.js');
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [cli, 'migration:run', '-d', dataSource],
+      { cwd: ROOT, env: { PATH: process.env.PATH, ...env }, timeout: timeoutMs },
+      (error, stdout, stderr) =>
+        error
+          ? reject(new Error(`migration:run failed: ${stderr}\n${stdout}`, { cause: error }))
+          : resolve(),
+    );
+  });
 }

@@ -1,5 +1,5 @@
 import type Redis from 'ioredis';
-import { AppError } from '../../common/errors/domain-errors';
+import { ServiceUnavailable } from '../../common/errors/domain-errors';
 import { RevocationStore } from './revocation-store';
 
 /** Services mode: shared by every instance, one round trip per check. */
@@ -38,15 +38,7 @@ export class RedisRevocationStore extends RevocationStore {
       );
     } catch {
       // Fail closed: without the revocation list a logged-out token could pass.
-      throw new AppError(
-        503,
-        'SERVICE_UNAVAILABLE',
-        'Authentication is temporarily unavailable.',
-        undefined,
-        {
-          'Retry-After': '5',
-        },
-      );
+      throw new ServiceUnavailable('Authentication is temporarily unavailable.');
     }
     return token !== null || (user !== null && issuedAt < Number(user));
   }

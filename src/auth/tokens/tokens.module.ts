@@ -6,6 +6,7 @@ import { AppConfig } from '../../config/app-config';
 import { REDIS } from '../../redis/redis.module';
 import { MemoryRevocationStore } from './memory-revocation-store';
 import { RedisRevocationStore } from './redis-revocation-store';
+import { RevocationNotices } from './revocation-notices';
 import { RevocationStore } from './revocation-store';
 import { TokensService } from './tokens.service';
 
@@ -29,6 +30,7 @@ import { TokensService } from './tokens.service';
   ],
   providers: [
     TokensService,
+    RevocationNotices,
     {
       provide: RevocationStore,
       inject: [REDIS, ConfigService],
@@ -38,6 +40,6 @@ import { TokensService } from './tokens.service';
           : new MemoryRevocationStore(),
     },
   ],
-  exports: [TokensService],
+  exports: [TokensService, RevocationNotices],
 })
 export class TokensModule {}

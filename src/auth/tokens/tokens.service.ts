@@ -10,6 +10,7 @@ import { ROLES, Role } from '../../users/role';
 import { User } from '../../users/user.entity';
 import { Principal } from '../principal';
 import { RefreshToken } from './refresh-token.entity';
+import { RevocationNotices } from './revocation-notices';
 import { RevocationStore } from './revocation-store';
 
 /** A new access token with its refresh token. */
@@ -41,6 +42,7 @@ export class TokensService {
     private readonly jwt: JwtService,
     private readonly dataSource: DataSource,
     private readonly revocations: RevocationStore,
+    private readonly notices: RevocationNotices,
     config: ConfigService<AppConfig, true>,
   ) {
     this.jwtConfig = config.get('jwt', { infer: true });
@@ -163,6 +165,7 @@ export class TokensService {
   async logout(principal: Principal, refreshToken: string): Promise<void> {
     if (principal.tokenId && principal.tokenExpiresAt) {
       await this.revocations.revokeToken(principal.tokenId, principal.tokenExpiresAt);
+      this.notices.notify({ tokenId: principal.tokenId });
     }
     const token = await this.dataSource.manager.findOne(RefreshToken, {
       where: { tokenHash: sha256(refreshToken), userId: principal.id },
@@ -178,6 +181,7 @@ export class TokensService {
       { revokedAt: new Date() },
     );
     await this.revocations.revokeUser(userId, this.jwtConfig.accessTtlSeconds);
+    this.notices.notify({ userId });
   }
 
   private async revokeFamily(familyId: string): Promise<void> {

@@ -63,3 +63,12 @@ export class Conflict extends AppError {
     super(409, code, detail);
   }
 }
+
+/** 503: a dependency is down; the client may retry after a few seconds. */
+export class ServiceUnavailable extends AppError {
+  constructor(detail: string, retryAfterSeconds = 5) {
+    super(503, 'SERVICE_UNAVAILABLE', detail, undefined, {
+      'Retry-After': String(retryAfterSeconds),
+    });
+  }
+}

@@ -1,16 +1,19 @@
 import { NestExpressApplication } from '@nestjs/platform-express';
 import compression from 'compression';
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { json, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { AppConfig } from '../../config/app-config';
-import { BadRequest } from '../errors/domain-errors';
+import { BadRequest, NotFound } from '../errors/domain-errors';
 import { ShutdownState } from '../lifecycle/shutdown-state';
 import { MetricsService } from '../metrics/metrics.service';
 import { selectApiVersion, SUPPORTED_API_VERSIONS } from './api-version';
 import { observeRequests } from './request-observer';
 
 export const JSON_BODY_LIMIT = '100kb';
+/** Inbound webhooks carry partners' events, which may be larger than API requests. */
+export const WEBHOOK_BODY_LIMIT = '256kb';
+const JSON_TYPES = ['application/json', 'application/*+json'];
 
 /** Headers browsers may read on cross-origin responses. */
 const EXPOSED_HEADERS = [
@@ -52,11 +55,20 @@ export function configureExpress(app: NestExpressApplication, deps: PlatformDeps
     exposedHeaders: EXPOSED_HEADERS,
     maxAge: 600,
   });
-  app.useBodyParser('json', {
-    limit: JSON_BODY_LIMIT,
-    type: ['application/json', 'application/*+json'],
-  });
+  // Runs first on its paths; the general parser then sees an already-parsed body and skips it.
+  const webhookJson = json({ limit: WEBHOOK_BODY_LIMIT, type: JSON_TYPES });
+  app.use((req: Request, res: Response, next: NextFunction) =>
+    /^\/v\d+\/webhooks\//.test(req.path) ? webhookJson(req, res, next) : next(),
+  );
+  app.useBodyParser('json', { limit: JSON_BODY_LIMIT, type: JSON_TYPES });
   app.useBodyParser('urlencoded', { limit: JSON_BODY_LIMIT, extended: false });
+}
+
+/** Only the paths `allowed` matches are served (the worker's port: health and metrics); others 404. */
+export function serveOnly(app: NestExpressApplication, allowed: RegExp): void {
+  app.use((req: Request, _res: Response, next: NextFunction) =>
+    allowed.test(req.path) ? next() : next(new NotFound('Route')),
+  );
 }
 
 function apiVersion(): RequestHandler {

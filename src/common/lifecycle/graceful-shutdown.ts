@@ -3,12 +3,14 @@ import { ConfigService } from '@nestjs/config';
 import type { Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppConfig } from '../../config/app-config';
+import { LongLivedConnections } from './long-lived-connections';
 import { ShutdownState } from './shutdown-state';
 
 /**
  * SIGTERM/SIGINT: readiness turns 503 at once; after SHUTDOWN_DELAY_MS (load balancers catch
- * up) the server stops accepting; in-flight requests finish (cut after SHUTDOWN_TIMEOUT_MS);
- * then Nest's shutdown hooks close Redis and the pool, and the process exits 0 by itself.
+ * up) the server stops accepting; in-flight requests finish (cut after SHUTDOWN_TIMEOUT_MS)
+ * while sockets get `server.shutdown` and are closed (open, they would hold the server); then
+ * Nest's shutdown hooks close Redis and the pool, and the process exits 0 by itself.
  * A second signal exits at once.
  */
 export function enableGracefulShutdown(app: INestApplication): void {
@@ -27,7 +29,9 @@ export function enableGracefulShutdown(app: INestApplication): void {
       logger.warn(`requests still open after ${timeoutMs} ms; closing their connections`);
       server.closeAllConnections();
     }, timeoutMs);
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    await longLivedConnections(app)?.closeAll();
+    await closed;
     clearTimeout(force);
     await app.close();
     logger.log('shutdown complete');
@@ -52,4 +56,13 @@ export function enableGracefulShutdown(app: INestApplication): void {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+}
+
+/** The API's sockets; a process without them (the worker) has none. */
+function longLivedConnections(app: INestApplication): LongLivedConnections | undefined {
+  try {
+    return app.get(LongLivedConnections, { strict: false });
+  } catch {
+    return undefined;
+  }
 }

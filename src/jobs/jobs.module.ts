@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { Job } from './job.entity';
+import { JobsController } from './jobs.controller';
+import { JobsService } from './jobs.service';
+
+/** The job API and the service other modules queue jobs through (registration, webhooks). */
+@Module({
+  imports: [TypeOrmModule.forFeature([Job])],
+  controllers: [JobsController],
+  providers: [JobsService],
+  exports: [JobsService],
+})
+export class JobsModule {}

@@ -1,0 +1,269 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { InjectRepository } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
+import { QueryFailedError, Repository } from 'typeorm';
+import { Principal } from '../auth/principal';
+import {
+  Conflict,
+  NotFound,
+  ServiceUnavailable,
+  ValidationFailed,
+} from '../common/errors/domain-errors';
+import { Page, toPage } from '../common/http/pagination';
+import { AppConfig } from '../config/app-config';
+import { CreateJobDto } from './dto/create-job.dto';
+import { JobAccepted } from './dto/job-accepted.dto';
+import { JobResponse, toJobResponse } from './dto/job-response.dto';
+import { ListJobsQuery } from './dto/list-jobs.query';
+import { JobPayloads, validatePayload } from './job-payloads';
+import { JobQueue } from './job-queue';
+import { JOB_STATUSES, JobStatus } from './job-status';
+import { JobType } from './job-types';
+import { Job } from './job.entity';
+
+const UNIQUE_VIOLATION = '23505';
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
+
+interface SubmitOptions {
+  delayMs?: number;
+  priority?: number | null;
+  idempotencyKey?: string | null;
+}
+
+/** Job records and their hand-off to the queue; the worker side is JobRunner. */
+@Injectable()
+export class JobsService {
+  private readonly logger = new Logger(JobsService.name);
+  private readonly attempts: number;
+
+  constructor(
+    @InjectRepository(Job) private readonly jobs: Repository<Job>,
+    private readonly queue: JobQueue,
+    config: ConfigService<AppConfig, true>,
+  ) {
+    this.attempts = config.get('jobs', { infer: true }).attempts;
+  }
+
+  /**
+   * POST /v1/jobs. With an Idempotency-Key, the same key from the same caller (a user's token, or
+   * one API key) returns the first job; the key with a different request is 409.
+   */
+  async create(
+    principal: Principal,
+    input: CreateJobDto,
+    idempotencyKey?: string,
+  ): Promise<JobAccepted> {
+    const payload = plain(await validatePayload(input.type, input.payload));
+    const key = scopedKey(principal, idempotencyKey);
+    const same = (job: Job) => {
+      if (job.type !== input.type || !isDeepStrictEqual(job.payload, payload)) {
+        throw new Conflict(
+          'IDEMPOTENCY_KEY_REUSED',
+          'This Idempotency-Key was already used with a different request.',
+        );
+      }
+      return { id: job.id, status: job.status };
+    };
+    if (key) {
+      const existing = await this.jobs.findOneBy({ idempotencyKey: key });
+      if (existing) return same(existing);
+    }
+    try {
+      const job = await this.submit(principal.id, input.type, payload, {
+        delayMs: input.delayMs,
+        priority: input.priority,
+        idempotencyKey: key,
+      });
+      return { id: job.id, status: job.status };
+    } catch (error) {
+      // Two requests with one key at once: the second insert loses and answers like a repeat.
+      if (key && isUniqueViolation(error)) {
+        return same(await this.jobs.findOneByOrFail({ idempotencyKey: key }));
+      }
+      throw error;
+    }
+  }
+
+  /** Jobs Keel queues itself (registration, inbound webhooks); no HTTP validation on this path. */
+  async enqueue<T extends JobType>(
+    ownerId: string,
+    type: T,
+    payload: JobPayloads[T],
+  ): Promise<Job> {
+    return this.submit(ownerId, type, plain(payload), {});
+  }
+
+  async get(principal: Principal, id: string): Promise<JobResponse> {
+    return toJobResponse(await this.findVisible(principal, id));
+  }
+
+  /** Own jobs, newest first; admins see everyone's. `?status=failed` is the dead-letter list. */
+  async list(principal: Principal, query: ListJobsQuery): Promise<Page<JobResponse>> {
+    const builder = this.jobs.createQueryBuilder('j');
+    if (principal.role !== 'admin') builder.andWhere('j.ownerId = :owner', { owner: principal.id });
+    if (query.status) builder.andWhere('j.status = :status', { status: query.status });
+    if (query.type) builder.andWhere('j.type = :type', { type: query.type });
+    const [jobs, total] = await builder
+      .orderBy('j.createdAt', 'DESC')
+      .addOrderBy('j.id', 'DESC')
+      .skip((query.page - 1) * query.limit)
+      .take(query.limit)
+      .getManyAndCount();
+    return toPage(jobs.map(toJobResponse), total, query);
+  }
+
+  /** Only a queued job can be cancelled; a running or finished one is 409. */
+  async cancel(principal: Principal, id: string): Promise<void> {
+    const job = await this.findVisible(principal, id);
+    const cancelled = await this.transition(id, 'queued', {
+      status: 'cancelled',
+      finishedAt: () => 'now()',
+    });
+    if (!cancelled) throw await this.conflict(job, 'cancel');
+    await this.queue.remove(id).catch((error: unknown) => {
+      this.logger.warn(
+        { err: error, jobId: id },
+        'cancelled job left in the queue; it will be skipped',
+      );
+    });
+  }
+
+  /** Admins: a failed job runs again with a fresh set of attempts. */
+  async retry(id: string): Promise<JobResponse> {
+    const job = await this.jobs.findOneBy({ id });
+    if (!job) throw new NotFound('Job');
+    const requeued = await this.transition(id, 'failed', {
+      status: 'queued',
+      error: null,
+      result: () => 'NULL',
+      progress: 0,
+      attempts: 0,
+      startedAt: null,
+      finishedAt: null,
+      runAt: () => 'now()',
+    });
+    if (!requeued) throw await this.conflict(job, 'retry');
+    await this.queue.remove(id).catch(() => undefined);
+    await this.dispatch(job, { delayMs: 0, priority: job.priority, attempts: job.maxAttempts });
+    return toJobResponse(await this.jobs.findOneByOrFail({ id }));
+  }
+
+  async countByStatus(): Promise<Record<JobStatus, number>> {
+    const rows = await this.jobs
+      .createQueryBuilder('j')
+      .select('j.status', 'status')
+      .addSelect('CAST(count(*) AS int)', 'count')
+      .groupBy('j.status')
+      .getRawMany<{ status: JobStatus; count: number }>();
+    const counts = Object.fromEntries(JOB_STATUSES.map((status) => [status, 0])) as Record<
+      JobStatus,
+      number
+    >;
+    for (const row of rows) counts[row.status] = row.count;
+    return counts;
+  }
+
+  /** The row first, then the queue: a job is never in the queue without its record. */
+  private async submit(
+    ownerId: string,
+    type: JobType,
+    payload: object,
+    options: SubmitOptions,
+  ): Promise<Job> {
+    const delayMs = options.delayMs ?? 0;
+    const job = this.jobs.create({
+      id: randomUUID(),
+      type,
+      status: 'queued',
+      payload,
+      progress: 0,
+      attempts: 0,
+      ownerId,
+      maxAttempts: this.attempts,
+      priority: options.priority ?? null,
+      idempotencyKey: options.idempotencyKey ?? null,
+      runAt: new Date(Date.now() + delayMs),
+    });
+    // insert, not save: the id is ours, so save would first SELECT to see whether it exists.
+    await this.jobs.insert(job);
+    await this.dispatch(job, { delayMs, priority: job.priority, attempts: job.maxAttempts });
+    return job;
+  }
+
+  /** A job the queue refused is failed at once (and its key freed), never left queued forever. */
+  private async dispatch(
+    job: Job,
+    options: { delayMs: number; priority: number | null; attempts: number },
+  ): Promise<void> {
+    try {
+      await this.queue.add({ id: job.id, ...options });
+    } catch (error) {
+      this.logger.error({ err: error, jobId: job.id }, 'job not queued: the queue is unavailable');
+      await this.jobs.update(
+        { id: job.id, status: 'queued' },
+        {
+          status: 'failed',
+          error: 'The job queue was unavailable; the job was not queued.',
+          idempotencyKey: null,
+          finishedAt: () => 'now()',
+        },
+      );
+      throw new ServiceUnavailable('The job queue is temporarily unavailable; try again shortly.');
+    }
+  }
+
+  /** Compare-and-set on the status, so a worker and a client never both win. */
+  private async transition(
+    id: string,
+    from: JobStatus,
+    changes: Parameters<Repository<Job>['update']>[1],
+  ): Promise<boolean> {
+    const result = await this.jobs.update({ id, status: from }, changes);
+    return (result.affected ?? 0) > 0;
+  }
+
+  /** 409 naming the job's status now (it may have moved since it was read). */
+  private async conflict(job: Job, action: 'cancel' | 'retry'): Promise<Conflict> {
+    const status = (await this.jobs.findOneBy({ id: job.id }))?.status ?? job.status;
+    const allowed =
+      action === 'cancel' ? 'a queued job can be cancelled' : 'a failed job can be retried';
+    return new Conflict('CONFLICT', `The job is ${status}; only ${allowed}.`);
+  }
+
+  private async findVisible(principal: Principal, id: string): Promise<Job> {
+    const job = await this.jobs.findOneBy({ id });
+    if (!job || (principal.role !== 'admin' && job.ownerId !== principal.id)) {
+      throw new NotFound('Job');
+    }
+    return job;
+  }
+}
+
+/** Per caller: a user's token and each of their API keys are separate key spaces. */
+function scopedKey(principal: Principal, key: string | undefined): string | null {
+  if (key === undefined) return null;
+  if (!IDEMPOTENCY_KEY.test(key)) {
+    throw new ValidationFailed([
+      {
+        field: 'Idempotency-Key',
+        message: 'Idempotency-Key must be 1-200 printable ASCII characters without spaces',
+      },
+    ]);
+  }
+  const caller = principal.via === 'api-key' ? `key:${principal.apiKeyId}` : `user:${principal.id}`;
+  return `${caller}:${key}`;
+}
+
+/** The payload as stored in jsonb and compared on a repeat: plain JSON, no class instances. */
+function plain(payload: object): object {
+  return JSON.parse(JSON.stringify(payload)) as object;
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return (
+    error instanceof QueryFailedError &&
+    (error.driverError as { code?: string }).code === UNIQUE_VIOLATION
+  );
+}
