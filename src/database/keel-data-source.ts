@@ -54,9 +54,11 @@ export function dataSourceOptions(url: string, poolSize: number): DataSourceOpti
     type: 'postgres',
     url,
     poolSize,
-    // A slow or saturated database fails requests in bounded time instead of queueing them.
+    // A slow, saturated or frozen database fails requests in bounded time instead of holding
+    // them: the server cancels a statement at 10 s; the client gives up at 15 s even when the
+    // server cannot answer at all, and TCP keepalive finds connections to a vanished host.
     connectTimeoutMS: 5000,
-    extra: { statement_timeout: 10_000 },
+    extra: { statement_timeout: 10_000, query_timeout: 15_000, keepAlive: true },
     applicationName: 'keel',
     entities: [join(__dirname, '..', '**', '*.entity.{ts,js}')],
     migrations: [join(__dirname, '..', '..', 'migrations', '*.{ts,js}')],

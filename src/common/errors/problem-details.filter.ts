@@ -108,9 +108,20 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   }
 }
 
+/** The database could not be reached or went away: the client may retry shortly. */
+const DATABASE_UNAVAILABLE: Problem = {
+  status: 503,
+  code: 'SERVICE_UNAVAILABLE',
+  detail: 'The database is temporarily unavailable.',
+  headers: { 'Retry-After': '5' },
+};
+
 function toProblem(exception: unknown): Problem {
   if (exception instanceof AppError) {
     return exception;
+  }
+  if (isDatabaseUnavailable(exception)) {
+    return DATABASE_UNAVAILABLE;
   }
   if (!(exception instanceof HttpException)) {
     return INTERNAL;
@@ -143,4 +154,27 @@ function detailOf(exception: HttpException): string {
   if (typeof message === 'string') return message;
   if (Array.isArray(message)) return message.join('; ');
   return exception.message;
+}
+
+/**
+ * pg's and PostgreSQL's ways of saying the database is not there: SQLSTATE class 08 (connection
+ * exception) and 57P01-03 (shutdown, crash, cannot connect now), refused or reset sockets, and
+ * the pool's and the client's own timeouts, which carry no code.
+ */
+function isDatabaseUnavailable(exception: unknown): boolean {
+  if (!(exception instanceof Error)) return false;
+  const cause = (exception as { driverError?: unknown }).driverError ?? exception;
+  const { code, message } = cause as { code?: unknown; message?: unknown };
+  if (typeof code === 'string') {
+    return (
+      /^(08|57P0[123]$)/.test(code) ||
+      ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'].includes(code)
+    );
+  }
+  return (
+    typeof message === 'string' &&
+    /^(Connection terminated|timeout exceeded when trying to connect|Query read timeout)/.test(
+      message,
+    )
+  );
 }

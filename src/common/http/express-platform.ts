@@ -2,6 +2,7 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import compression from 'compression';
 import { json, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import helmet from 'helmet';
+import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { AppConfig } from '../../config/app-config';
 import { BadRequest, NotFound } from '../errors/domain-errors';
@@ -43,6 +44,7 @@ interface PlatformDeps {
  */
 export function configureExpress(app: NestExpressApplication, deps: PlatformDeps): void {
   const { config } = deps;
+  limitSlowClients(app.getHttpServer());
   app.set('trust proxy', config.http.trustProxy);
   app.use(observeRequests(deps.logger, deps.metrics));
   app.use(apiVersion());
@@ -62,6 +64,15 @@ export function configureExpress(app: NestExpressApplication, deps: PlatformDeps
   );
   app.useBodyParser('json', { limit: JSON_BODY_LIMIT, type: JSON_TYPES });
   app.useBodyParser('urlencoded', { limit: JSON_BODY_LIMIT, extended: false });
+}
+
+/**
+ * Node's defaults let a client take 60 s to send headers and 300 s to send a request (slowloris);
+ * requests here are small, so a client gets 15 s for its headers and 30 s in all.
+ */
+function limitSlowClients(server: Server): void {
+  server.headersTimeout = 15_000;
+  server.requestTimeout = 30_000;
 }
 
 /** Only the paths `allowed` matches are served (the worker's port: health and metrics); others 404. */

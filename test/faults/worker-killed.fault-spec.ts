@@ -1,0 +1,162 @@
+import { createHmac } from 'node:crypto';
+import { KeelProcess, killProcess, spawnWorker, waitUntilServing } from '../helpers/child-process';
+import {
+  call,
+  FaultServices,
+  HoldingWebhookTarget,
+  registerUser,
+  sleep,
+  startApi,
+  startFaultServices,
+  until,
+  within,
+} from './fault-kit';
+
+/** A crashed worker's lock expires after this; Bull looks for stalled jobs every half of it. */
+const JOB_LOCK_MS = 2000;
+
+interface JobRow {
+  status: string;
+  attempts: number;
+  finished_at: Date | null;
+}
+
+/** The JSON lines of a process's output. */
+function logLines(process: KeelProcess): Record<string, unknown>[] {
+  return process
+    .stdout()
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+describe('A worker SIGKILLed in the middle of a job (production build, private PostgreSQL and Redis)', () => {
+  let services: FaultServices | undefined;
+  let api: KeelProcess | undefined;
+  let workerA: KeelProcess | undefined;
+  let workerB: KeelProcess | undefined;
+  const target = new HoldingWebhookTarget();
+
+  beforeAll(async () => {
+    await target.start();
+    services = await startFaultServices({
+      LOG_LEVEL: 'info',
+      WEBHOOK_ALLOW_PRIVATE: 'true',
+      JOB_BACKOFF_MS: '20',
+      JOB_LOCK_MS: String(JOB_LOCK_MS),
+      SHUTDOWN_DELAY_MS: '0',
+      SHUTDOWN_TIMEOUT_MS: '5000',
+    });
+    // WORKER_IN_PROCESS is off with Redis: this API only queues jobs.
+    api = await startApi(services.env);
+  });
+
+  afterAll(async () => {
+    await Promise.all([killProcess(workerA), killProcess(workerB), killProcess(api)]);
+    await target.stop();
+    await services?.stop();
+  });
+
+  it('runs the job again on another worker and completes it exactly once', async () => {
+    const env = (services as FaultServices).env;
+    const postgres = (services as FaultServices).postgres;
+    const { url } = api as KeelProcess;
+    // A timeout far above the test's waits: only the SIGKILL ends worker A's attempt.
+    workerA = await spawnWorker({ ...env, WEBHOOK_TIMEOUT_MS: '60000' });
+    await waitUntilServing(workerA);
+    const a = workerA;
+    await until(
+      'worker A ready',
+      async () => (await call(`${a.url}/health/ready`)).status === 200 || undefined,
+      10_000,
+    );
+
+    const auth = { Authorization: `Bearer ${await registerUser(api as KeelProcess, 'worker')}` };
+    const created = await call(`${url}/v1/jobs`, {
+      method: 'POST',
+      headers: auth,
+      json: {
+        type: 'webhook.deliver',
+        payload: { url: target.url, event: 'order.paid', data: { orderId: 42 } },
+      },
+    });
+    expect(created.status).toBe(202);
+    const { id } = created.body as { id: string };
+    const job = async () => (await call(`${url}/v1/jobs/${id}`, { headers: auth })).body;
+
+    // Worker A has sent the request and waits for an answer that never comes.
+    await until('first delivery', () => target.received.length > 0 || undefined, 15_000);
+    expect(await job()).toMatchObject({ status: 'active', attempts: 1 });
+
+    a.child.kill('SIGKILL');
+    await within('worker A killed', a.exited, 5000);
+    expect(a.child.signalCode).toBe('SIGKILL');
+
+    // Worker B finds the job without a live lock and runs it again.
+    workerB = await spawnWorker({ ...env, WEBHOOK_TIMEOUT_MS: '5000' });
+    await waitUntilServing(workerB);
+    const b = workerB;
+    let last: unknown;
+    const finished = await until(
+      () => `job finished on worker B (last: ${JSON.stringify(last)})\n${b.stdout()}`,
+      async () => {
+        last = await job();
+        const status = (last as { status: string }).status;
+        return ['completed', 'failed', 'cancelled'].includes(status) ? last : undefined;
+      },
+      20_000,
+      100,
+    );
+    expect(finished).toMatchObject({
+      id,
+      status: 'completed',
+      attempts: 2,
+      error: null,
+      result: { status: 200 },
+    });
+
+    // Both deliveries carry the same event (receivers dedupe on its id), each validly signed.
+    expect(target.received).toHaveLength(2);
+    const events = target.received.map((delivery) => JSON.parse(delivery.body) as unknown);
+    expect(events[0]).toEqual({
+      id,
+      event: 'order.paid',
+      data: { orderId: 42 },
+      createdAt: (finished as { createdAt: string }).createdAt,
+    });
+    expect(events[1]).toEqual(events[0]);
+    for (const delivery of target.received) {
+      const signature = createHmac('sha256', env.WEBHOOK_SIGNING_SECRET)
+        .update(delivery.body)
+        .digest('hex');
+      expect(delivery.headers['x-signature']).toBe(`sha256=${signature}`);
+    }
+
+    // Once: over more than a lock period and two stall checks after completion, no third
+    // delivery, the row unchanged, and one completion logged by the workers between them.
+    const rowAtCompletion = await postgres.query<JobRow>(
+      'SELECT status, attempts, finished_at FROM jobs WHERE id = $1',
+      [id],
+    );
+    await sleep(JOB_LOCK_MS + 1000);
+    expect(target.received).toHaveLength(2);
+    expect(
+      await postgres.query<JobRow>('SELECT status, attempts, finished_at FROM jobs WHERE id = $1', [
+        id,
+      ]),
+    ).toEqual(rowAtCompletion);
+    expect(rowAtCompletion).toEqual([
+      { status: 'completed', attempts: 2, finished_at: expect.any(Date) },
+    ]);
+    expect(await postgres.query("SELECT id FROM jobs WHERE type = 'webhook.deliver'")).toEqual([
+      { id },
+    ]);
+    const completions = [...logLines(a), ...logLines(b)].filter(
+      (line) => line.jobId === id && line.msg === 'job completed',
+    );
+    expect(completions).toEqual([expect.objectContaining({ status: 'completed', attempt: 2 })]);
+
+    b.child.kill('SIGTERM');
+    expect(await within('worker B stopped by SIGTERM', b.exited, 15_000)).toBe(0);
+  });
+});
