@@ -86,4 +86,9 @@ module.exports = {
     },
   ],
   testTimeout: 30000,
+  // The coverage gate (CI runs `npm test -- --coverage`): over src/, unit and e2e suites together.
+  coverageProvider: 'v8',
+  collectCoverageFrom: ['<rootDir>/src/**/*.ts', '!<rootDir>/src/**/*.spec.ts'],
+  coverageReporters: ['text-summary', 'json-summary'],
+  coverageThreshold: { global: { lines: 85, branches: 80 } },
 };

@@ -1,7 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { createApp } from './app-setup';
 import { enableGracefulShutdown } from './common/lifecycle/graceful-shutdown';
-import { ConfigValidationError, loadConfig } from './config/load-config';
+import { startProcess } from './common/lifecycle/start-process';
+import { loadConfig } from './config/load-config';
 import { readEnvironment } from './config/read-environment';
 
 async function bootstrap(): Promise<void> {
@@ -18,11 +19,4 @@ async function bootstrap(): Promise<void> {
   );
 }
 
-bootstrap().catch((error: unknown) => {
-  if (error instanceof ConfigValidationError) {
-    for (const problem of error.problems) console.error(`Invalid configuration: ${problem}`);
-  } else {
-    console.error(`Startup failed: ${error instanceof Error ? error.message : String(error)}`);
-  }
-  process.exit(1);
-});
+startProcess(bootstrap);

@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { NEST_OPTIONS, setupApp } from './app-setup';
 import { enableGracefulShutdown } from './common/lifecycle/graceful-shutdown';
+import { startProcess } from './common/lifecycle/start-process';
 import { serveOnly } from './common/http/express-platform';
 import { ConfigValidationError, loadConfig } from './config/load-config';
 import { readEnvironment } from './config/read-environment';
@@ -35,11 +36,4 @@ async function bootstrap(): Promise<void> {
   );
 }
 
-bootstrap().catch((error: unknown) => {
-  if (error instanceof ConfigValidationError) {
-    for (const problem of error.problems) console.error(`Invalid configuration: ${problem}`);
-  } else {
-    console.error(`Startup failed: ${error instanceof Error ? error.message : String(error)}`);
-  }
-  process.exit(1);
-});
+startProcess(bootstrap);

@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { JobEvent, JobEvents } from '../src/jobs/job-events';
-import { bearer, createUser, register, Session } from './helpers/identity';
+import { bearer, createApiKey, createUser, register, Session } from './helpers/identity';
 import { createJob, JOB_TEST_ENV, postJob, waitForJob } from './helpers/jobs';
 import { invalidFields, problem, problemOf } from './helpers/problem';
 import { startTestApp, TestApp } from './helpers/test-app';
@@ -409,13 +409,7 @@ describe('Jobs: /v1/jobs', () => {
   });
 
   describe('API keys', () => {
-    async function key(session: Session, scopes: string[]): Promise<string> {
-      const res = await request(t.http)
-        .post('/v1/api-keys')
-        .set(bearer(session.accessToken))
-        .send({ name: 'jobs key', scopes });
-      return res.body.key as string;
-    }
+    const key = (session: Session, scopes: string[]) => createApiKey(t, session, scopes);
 
     it('needs jobs:write to create and jobs:read to read', async () => {
       const reader = await key(owner, ['jobs:read']);

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { bearer, register, Session } from './helpers/identity';
+import { bearer, createApiKey, register, Session } from './helpers/identity';
 import { JOB_TEST_ENV, waitForJob } from './helpers/jobs';
 import { problem, problemOf } from './helpers/problem';
 import { startTestApp, TestApp } from './helpers/test-app';
@@ -27,13 +27,7 @@ describe('Inbound webhooks: POST /v1/webhooks/:source', () => {
       .query<EventRow[]>(`SELECT * FROM webhook_events WHERE ${where} ORDER BY created_at`, params);
   }
 
-  async function apiKey(scopes: string[]): Promise<string> {
-    const res = await request(t.http)
-      .post('/v1/api-keys')
-      .set(bearer(owner.accessToken))
-      .send({ name: 'partner', scopes });
-    return (res.body as { key: string }).key;
-  }
+  const apiKey = (scopes: string[]) => createApiKey(t, owner, scopes);
 
   function send(source: string, body: unknown, headers: Record<string, string> = {}) {
     return request(t.http)

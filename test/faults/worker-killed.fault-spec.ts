@@ -70,6 +70,10 @@ describe('A worker SIGKILLed in the middle of a job (production build, private P
       async () => (await call(`${a.url}/health/ready`)).status === 200 || undefined,
       10_000,
     );
+    // The worker's port serves health and metrics only: no API route, guarded or not.
+    expect((await call(`${a.url}/metrics`)).status).toBe(200);
+    expect((await call(`${a.url}/v1/users`)).status).toBe(404);
+    expect((await call(`${a.url}/v1/jobs`, { method: 'POST', json: {} })).status).toBe(404);
 
     const auth = { Authorization: `Bearer ${await registerUser(api as KeelProcess, 'worker')}` };
     const created = await call(`${url}/v1/jobs`, {

@@ -118,3 +118,17 @@ export function accessClaims(
     aud: t.config.jwt.audience,
   };
 }
+
+/** An API key of `session`'s user with these scopes, through POST /v1/api-keys; its secret. */
+export async function createApiKey(
+  t: TestApp,
+  session: Session,
+  scopes: string[],
+): Promise<string> {
+  const res = await request(t.http)
+    .post('/v1/api-keys')
+    .set(bearer(session.accessToken))
+    .send({ name: 'test key', scopes });
+  if (res.status !== 201) throw new Error(`API key: ${res.status} ${JSON.stringify(res.body)}`);
+  return (res.body as { key: string }).key;
+}
