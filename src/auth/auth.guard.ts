@@ -4,7 +4,7 @@ import passport from 'passport';
 import { AppError, Unauthorized } from '../common/errors/domain-errors';
 import { HttpRequest } from '../common/http/http-request';
 import { ApiKeysService } from './api-keys/api-keys.service';
-import { JwtStrategy } from './jwt.strategy';
+import { bearerToken, JwtStrategy } from './jwt.strategy';
 import { Principal } from './principal';
 import { IS_PUBLIC_KEY } from './public.decorator';
 
@@ -57,6 +57,9 @@ export class AuthGuard implements CanActivate {
     request: Pick<AuthRequest, 'headers'>,
     response?: unknown,
   ): Promise<Principal> {
+    const token = bearerToken(request);
+    const claims = token === undefined ? undefined : jwtStrategy.verified.get(token);
+    if (claims) return jwtStrategy.validate(request, claims);
     // A copy per request: passport attaches the request's success/fail callbacks to it.
     const strategy = Object.create(jwtStrategy) as JwtStrategy;
     return new Promise((resolve, reject) => {

@@ -4,8 +4,10 @@ import { PassportStrategy } from '@nestjs/passport';
 import { createSecretKey } from 'node:crypto';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { AppConfig } from '../config/app-config';
+import type { IncomingHttpHeaders } from 'node:http';
 import { Principal } from './principal';
 import { TokensService } from './tokens/tokens.service';
+import { VerifiedTokens } from './verified-tokens';
 
 /**
  * Bearer access tokens: HS256 only (the token's own `alg` is never trusted), issuer and audience
@@ -27,10 +29,27 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
       issuer: jwt.issuer,
       audience: jwt.audience,
       ignoreExpiration: false,
+      passReqToCallback: true,
     });
   }
 
-  validate(payload: unknown): Promise<Principal> {
+  /** Tokens verified before, so a repeat skips passport and the signature check. */
+  readonly verified = new VerifiedTokens<{ exp: number }>();
+
+  validate(request: { headers: IncomingHttpHeaders }, payload: unknown): Promise<Principal> {
+    const token = bearerToken(request);
+    if (token && hasExpiry(payload)) this.verified.add(token, payload);
     return this.tokens.principalOf(payload);
   }
+}
+
+const BEARER = /^Bearer ([^\s]+)$/i;
+
+/** The token of an `Authorization: Bearer <token>` header, as passport-jwt reads it. */
+export function bearerToken(request: { headers: IncomingHttpHeaders }): string | undefined {
+  return BEARER.exec(request.headers.authorization ?? '')?.[1];
+}
+
+function hasExpiry(payload: unknown): payload is { exp: number } {
+  return typeof (payload as { exp?: unknown } | null)?.exp === 'number';
 }

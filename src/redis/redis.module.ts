@@ -54,6 +54,9 @@ async function createClient(url: string): Promise<Redis> {
     maxRetriesPerRequest: 0,
     commandTimeout: 1000,
     connectTimeout: 2000,
+    // Commands issued in the same tick (a request's revocation check and rate-limit counters,
+    // concurrent requests') travel in one round trip.
+    enableAutoPipelining: true,
   });
   const settled = new Promise<void>((resolve) => {
     client.once('ready', resolve);

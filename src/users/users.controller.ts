@@ -55,6 +55,7 @@ export class UsersController {
 
   @Get('me')
   @ApiKeyScopes('users:read')
+  @Cached({ ttlSeconds: 60, tags: [USERS_CACHE_TAG] })
   @ApiOperation({ summary: 'Your profile' })
   @ApiOkResponse({ type: UserResponse })
   @ApiProblems(401, 403, 429)
