@@ -1,5 +1,7 @@
+import type Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
+import { REDIS } from '../src/redis/redis.module';
 import { UserResponse } from '../src/users/dto/user-response.dto';
 import { Role } from '../src/users/role';
 import { UsersService } from '../src/users/users.service';
@@ -346,6 +348,21 @@ describeWithSharedServices('Rate limits shared by two instances', () => {
     expect((await me(b, session)).status).toBe(200);
     expect(problemOf(await me(a, session))).toEqual(problem(429, 'RATE_LIMITED'));
     expect(problemOf(await me(b, session))).toEqual(problem(429, 'RATE_LIMITED'));
+  });
+
+  it('keeps its counters under REDIS_PREFIX, each with its window as expiry', async () => {
+    const session = await quietSession(a);
+    expect((await me(a, session)).status).toBe(200);
+    const redis = a.app.get<Redis>(REDIS);
+    const keys = await redis.keys(`*user:${session.user.id}*`);
+    expect(keys.every((key) => key.startsWith(prefix))).toBe(true);
+    expect(keys.filter((key) => key.includes(':rate:')).sort()).toEqual([
+      `${prefix}rate:default:user:${session.user.id}:hits`,
+      `${prefix}rate:hourly:user:${session.user.id}:hits`,
+    ]);
+    const ttl = await redis.pttl(`${prefix}rate:default:user:${session.user.id}:hits`);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(a.config.rateLimit.ttlSeconds * 1000);
   });
 
   it("counts an IP's anonymous requests to either instance in one window", async () => {

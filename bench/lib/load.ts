@@ -10,6 +10,8 @@ export interface LoadTarget {
   method?: 'GET' | 'POST';
   headers?: Record<string, string>;
   body?: string;
+  /** A fixed request rate (req/s over all connections) instead of as fast as possible. */
+  ratePerSec?: number;
   /** Per connection: e.g. a different user's credentials on each. */
   setupClient?: AutocannonOptions['setupClient'];
 }
@@ -87,6 +89,7 @@ async function fire(
     headers: target.headers,
     body: target.body,
     setupClient: target.setupClient,
+    overallRate: target.ratePerSec,
     connections,
     duration: durationS,
     timeout: 10,

@@ -22,6 +22,10 @@ import { HttpCacheInterceptor } from './http-cache.interceptor';
               throwOnErrors: false,
             })
           : new Keyv();
+        // Cached values are JSON response bodies: plain JSON, without keyv's reviver pass for
+        // Buffers and escaped strings, a callback for every value read.
+        store.serialize = JSON.stringify;
+        store.deserialize = JSON.parse;
         const logger = new Logger('Cache');
         let lastError: string | undefined;
         store.on('error', (error: Error) => {

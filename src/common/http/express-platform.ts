@@ -1,15 +1,24 @@
 import { NestExpressApplication } from '@nestjs/platform-express';
 import compression from 'compression';
-import { json, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import cors from 'cors';
+import {
+  json,
+  urlencoded,
+  type NextFunction,
+  type Request,
+  type RequestHandler,
+  type Response,
+} from 'express';
 import helmet from 'helmet';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { AppConfig } from '../../config/app-config';
 import { BadRequest, NotFound } from '../errors/domain-errors';
 import { ShutdownState } from '../lifecycle/shutdown-state';
+import { requestContext } from '../logging/request-context';
 import { MetricsService } from '../metrics/metrics.service';
 import { selectApiVersion, SUPPORTED_API_VERSIONS } from './api-version';
-import { observeRequests } from './request-observer';
+import { requestObserver } from './request-observer';
 
 export const JSON_BODY_LIMIT = '100kb';
 /** Inbound webhooks carry partners' events, which may be larger than API requests. */
@@ -38,32 +47,58 @@ interface PlatformDeps {
 }
 
 /**
- * Everything Express-specific, in the order a request meets it: id, access log and metrics
- * first (so even a rejected body is logged and counted), then versioning, security headers,
- * compression, CORS and the body parsers. Swapping the adapter replaces only this file.
+ * Everything Express-specific, in the order a request meets it: Keel's own per-request work in
+ * one middleware (id, access log and metrics first, so even a rejected body is logged and
+ * counted; then versioning and headers), compression, CORS and the body parsers. Each is skipped
+ * when the request cannot need it. Swapping the adapter replaces only this file.
  */
 export function configureExpress(app: NestExpressApplication, deps: PlatformDeps): void {
   const { config } = deps;
   limitSlowClients(app.getHttpServer());
   app.set('trust proxy', config.http.trustProxy);
-  app.use(observeRequests(deps.logger, deps.metrics));
-  app.use(apiVersion());
-  app.use(securityHeaders(config.app.env === 'production'));
-  app.use(noStoreWhenAuthenticated());
-  app.use(closeConnectionsWhenDraining(deps.shutdown));
+  app.disable('x-powered-by');
+  app.use(everyRequest(deps));
   app.use(compressWhenAccepted());
-  app.enableCors({
-    origin: config.http.corsOrigins === '*' ? true : config.http.corsOrigins,
-    exposedHeaders: EXPOSED_HEADERS,
-    maxAge: 600,
-  });
-  // Runs first on its paths; the general parser then sees an already-parsed body and skips it.
-  const webhookJson = json({ limit: WEBHOOK_BODY_LIMIT, type: JSON_TYPES });
-  app.use((req: Request, res: Response, next: NextFunction) =>
-    /^\/v\d+\/webhooks\//.test(req.path) ? webhookJson(req, res, next) : next(),
+  app.use(corsWhenCrossOrigin(config));
+  app.use(bodyParsers());
+}
+
+/**
+ * The request id (bound to every log line written while handling the request), the access log
+ * and metrics, the API version, the security headers, no-store for authenticated requests and
+ * Connection: close while draining: one Express layer instead of six.
+ */
+function everyRequest(deps: PlatformDeps): RequestHandler {
+  const observe = requestObserver(deps.logger, deps.metrics);
+  const headers = securityHeaders(deps.config.app.env === 'production');
+  const { shutdown } = deps;
+  return (req, res, next) => {
+    const id = observe(req, res);
+    requestContext.run(id, () => {
+      const selection = selectApiVersion(req.url, req.headers['x-api-version']);
+      if (selection.kind === 'unsupported') {
+        res.setHeader('X-API-Version', SUPPORTED_API_VERSIONS[0]);
+        next(unsupportedVersion(selection.requested));
+        return;
+      }
+      if (selection.kind === 'rewrite') req.url = selection.url;
+      res.setHeader('X-API-Version', selection.version);
+      headers(req, res);
+      if (req.headers.authorization !== undefined || req.headers['x-api-key'] !== undefined) {
+        res.setHeader('Cache-Control', 'no-store');
+      }
+      // While shutting down, keep-alive connections close after their response.
+      if (shutdown.isShuttingDown) res.setHeader('Connection', 'close');
+      next();
+    });
+  };
+}
+
+function unsupportedVersion(requested: string): BadRequest {
+  return new BadRequest(
+    'UNSUPPORTED_API_VERSION',
+    `X-API-Version "${requested}" is not supported; use one of ${SUPPORTED_API_VERSIONS.join(', ')}.`,
   );
-  app.useBodyParser('json', { limit: JSON_BODY_LIMIT, type: JSON_TYPES });
-  app.useBodyParser('urlencoded', { limit: JSON_BODY_LIMIT, extended: false });
 }
 
 /**
@@ -82,45 +117,31 @@ export function serveOnly(app: NestExpressApplication, allowed: RegExp): void {
   );
 }
 
-function apiVersion(): RequestHandler {
-  return (req: Request, res: Response, next: NextFunction) => {
-    const selection = selectApiVersion(req.url, req.headers['x-api-version']);
-    if (selection.kind === 'unsupported') {
-      res.setHeader('X-API-Version', SUPPORTED_API_VERSIONS[0]);
-      next(
-        new BadRequest(
-          'UNSUPPORTED_API_VERSION',
-          `X-API-Version "${selection.requested}" is not supported; use one of ${SUPPORTED_API_VERSIONS.join(', ')}.`,
-        ),
-      );
-      return;
-    }
-    if (selection.kind === 'rewrite') req.url = selection.url;
-    res.setHeader('X-API-Version', selection.version);
-    next();
-  };
-}
-
-/** A strict policy for the JSON API; Swagger UI under /docs needs its own scripts and styles. */
-function securityHeaders(production: boolean): RequestHandler {
+/**
+ * A strict policy for the JSON API; Swagger UI under /docs needs its own scripts and styles.
+ * The API's headers are helmet's, computed once: they are the same for every response.
+ */
+function securityHeaders(production: boolean): (req: Request, res: Response) => void {
   const hsts = production ? { maxAge: 31_536_000, includeSubDomains: true } : false;
   // Outside production the API is usually plain http://localhost, which upgrading would break.
   const upgradeInsecureRequests = production ? [] : null;
   // JSON is not a document: the headers OWASP's REST guidance asks for, and no HTML-only ones.
-  const api = helmet({
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
-    },
-    frameguard: { action: 'deny' },
-    strictTransportSecurity: hsts,
-    crossOriginOpenerPolicy: false,
-    originAgentCluster: false,
-    xDnsPrefetchControl: false,
-    xDownloadOptions: false,
-    xPermittedCrossDomainPolicies: false,
-    xXssProtection: false,
-  });
+  const api = headersOf(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
+      },
+      frameguard: { action: 'deny' },
+      strictTransportSecurity: hsts,
+      crossOriginOpenerPolicy: false,
+      originAgentCluster: false,
+      xDnsPrefetchControl: false,
+      xDownloadOptions: false,
+      xPermittedCrossDomainPolicies: false,
+      xXssProtection: false,
+    }),
+  );
   const docs = helmet({
     contentSecurityPolicy: {
       directives: {
@@ -135,7 +156,23 @@ function securityHeaders(production: boolean): RequestHandler {
     frameguard: { action: 'deny' },
     strictTransportSecurity: hsts,
   });
-  return (req, res, next) => (/^\/docs(?:\/|$)/.test(req.path) ? docs : api)(req, res, next);
+  return (req, res) => {
+    if (DOCS_PATH.test(req.path)) docs(req, res, () => undefined);
+    else for (const [name, value] of api) res.setHeader(name, value);
+  };
+}
+
+const DOCS_PATH = /^\/docs(?:\/|$)/;
+
+/** The headers a helmet middleware sets (it sets them synchronously, whatever the request). */
+function headersOf(middleware: ReturnType<typeof helmet>): [string, string][] {
+  const headers: [string, string][] = [];
+  const recorder = {
+    setHeader: (name: string, value: string) => headers.push([name, value]),
+    removeHeader: () => undefined,
+  };
+  middleware({} as IncomingMessage, recorder as unknown as ServerResponse, () => undefined);
+  return headers;
 }
 
 /** Clients that accept no encoding skip the compression machinery altogether. */
@@ -145,19 +182,43 @@ function compressWhenAccepted(): RequestHandler {
     req.headers['accept-encoding'] === undefined ? next() : compress(req, res, next);
 }
 
-function noStoreWhenAuthenticated(): RequestHandler {
+/**
+ * CORS for cross-origin requests (they carry Origin); the allowed origin is the request's, so
+ * every response varies by it, for the caches in between.
+ */
+function corsWhenCrossOrigin(config: AppConfig): RequestHandler {
+  const handle = cors({
+    origin: config.http.corsOrigins === '*' ? true : config.http.corsOrigins,
+    exposedHeaders: EXPOSED_HEADERS,
+    maxAge: 600,
+  });
   return (req, res, next) => {
-    if (req.headers.authorization !== undefined || req.headers['x-api-key'] !== undefined) {
-      res.setHeader('Cache-Control', 'no-store');
-    }
+    if (req.headers.origin !== undefined) return handle(req, res, next);
+    res.setHeader('Vary', 'Origin');
     next();
   };
 }
 
-/** While shutting down, keep-alive connections close after their response. */
-function closeConnectionsWhenDraining(shutdown: ShutdownState): RequestHandler {
-  return (_req, res, next) => {
-    if (shutdown.isShuttingDown) res.setHeader('Connection', 'close');
-    next();
+/**
+ * JSON (and forms, for the OAuth2 token endpoint) for requests that carry a body; inbound
+ * webhooks may be larger. Bodiless requests (every GET) skip the parsers.
+ */
+function bodyParsers(): RequestHandler {
+  const apiJson = json({ limit: JSON_BODY_LIMIT, type: JSON_TYPES });
+  const webhookJson = json({ limit: WEBHOOK_BODY_LIMIT, type: JSON_TYPES });
+  const form = urlencoded({ limit: JSON_BODY_LIMIT, extended: false });
+  return (req, res, next) => {
+    if (!hasBody(req)) return next();
+    const parseJson = WEBHOOK_PATH.test(req.path) ? webhookJson : apiJson;
+    parseJson(req, res, (error?: unknown) => (error ? next(error) : form(req, res, next)));
   };
+}
+
+const WEBHOOK_PATH = /^\/v\d+\/webhooks\//;
+
+/** As the parsers themselves decide (an empty JSON body still parses, to `{}`). */
+function hasBody(req: Request): boolean {
+  return (
+    req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined
+  );
 }

@@ -1,6 +1,5 @@
-import type { Request, RequestHandler, Response } from 'express';
+import type { Request, Response } from 'express';
 import type { Level, Logger } from 'pino';
-import { requestContext } from '../logging/request-context';
 import { MetricsService } from '../metrics/metrics.service';
 import { resolveRequestId } from './request-id';
 import { routeTemplate } from './route-template';
@@ -10,15 +9,18 @@ type KeelRequest = Request & { id: string; log?: Logger; user?: { id?: string } 
 const OPERATIONAL_PATH = /^\/(?:health|metrics)(?:\/|\?|$)/;
 
 /**
- * First middleware of every request: assigns the request id (echoed in X-Request-Id and bound to
- * the log context), then, when the response is done, writes the one access-log line and the
- * HTTP metrics from a single listener. Probes and scrapes log at debug.
+ * The first thing done for every request: assigns the request id (echoed in X-Request-Id) and
+ * returns it, then, when the response is done, writes the one access-log line and the HTTP
+ * metrics from a single listener. Probes and scrapes log at debug.
  */
-export function observeRequests(logger: Logger, metrics: MetricsService): RequestHandler {
+export function requestObserver(
+  logger: Logger,
+  metrics: MetricsService,
+): (request: Request, res: Response) => string {
   // The access line is built here from non-secret fields only, so it skips the redaction pass
   // (the costliest step of logging it); everything else logged keeps it.
   const accessLog = logger.child({}, { redact: { paths: [] } });
-  return (request, res, next) => {
+  return (request, res) => {
     const req = request as KeelRequest;
     const start = process.hrtime.bigint();
     const id = resolveRequestId(req.headers['x-request-id']);
@@ -47,7 +49,7 @@ export function observeRequests(logger: Logger, metrics: MetricsService): Reques
         completed ? 'request completed' : 'request aborted by the client',
       );
     });
-    requestContext.run(id, next);
+    return id;
   };
 }
 

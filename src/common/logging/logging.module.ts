@@ -23,8 +23,9 @@ export const PINO = Symbol('PINO');
       inject: [PINO],
       // Nest's Logger writes through the same pino instance. Requests are logged by common/http
       // (first thing, so even a rejected body is logged) and carry their id through the
-      // logger's mixin, so nestjs-pino creates no per-request logger (useExisting).
-      useFactory: (logger: Logger) => ({ pinoHttp: { logger }, useExisting: true }),
+      // logger's mixin, so nestjs-pino needs no per-request logger (useExisting) and no
+      // middleware at all (forRoutes: []); its own was a second async context per request.
+      useFactory: (logger: Logger) => ({ pinoHttp: { logger }, useExisting: true, forRoutes: [] }),
     }),
   ],
 })

@@ -1,4 +1,3 @@
-import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import { ExecutionContext, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { APP_GUARD } from '@nestjs/core';
@@ -8,6 +7,7 @@ import type { Principal } from '../../auth/principal';
 import { AppConfig } from '../../config/app-config';
 import { REDIS } from '../../redis/redis.module';
 import { KeelThrottlerGuard } from './keel-throttler.guard';
+import { RedisThrottlerStorage } from './redis-throttler-storage';
 import { STRICT_RATE_LIMIT_KEY } from './rate-limit.decorators';
 
 type LimitedRequest = { ip?: string; user?: Principal };
@@ -59,7 +59,7 @@ const isCredentialRoute = (context: ExecutionContext) =>
           getTracker: principalOrIp,
           // One bucket per limit and caller across routes (the default keys by route too).
           generateKey: (_context, tracker, name) => `${prefix}rate:${name}:${tracker}`,
-          storage: redis ? new ThrottlerStorageRedisService(redis) : undefined,
+          storage: redis ? new RedisThrottlerStorage(redis) : undefined,
         };
       },
     }),
