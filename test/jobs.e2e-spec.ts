@@ -100,6 +100,43 @@ describe('Jobs: /v1/jobs', () => {
       }
     });
 
+    it('records a delayed job as queued with nothing run yet, its payload, priority and due time as sent', async () => {
+      const id = await createJob(t, owner.accessToken, {
+        type: 'data.process',
+        payload: { items: [1, 2] },
+        delayMs: 60_000,
+        priority: 2,
+      });
+      const res = await request(t.http).get(`/v1/jobs/${id}`).set(bearer(owner.accessToken));
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({
+        id,
+        type: 'data.process',
+        status: 'queued',
+        progress: 0,
+        attempts: 0,
+        maxAttempts: 3,
+        result: null,
+        error: null,
+        createdAt: expect.stringMatching(ISO_DATE),
+        startedAt: null,
+        finishedAt: null,
+      });
+      const [row] = await t.app
+        .get(DataSource)
+        .query<{ payload: unknown; priority: number; key: string | null; delayS: number }[]>(
+          `SELECT payload, priority, idempotency_key AS key,
+                  extract(epoch FROM run_at - created_at)::float AS "delayS"
+           FROM jobs WHERE id = $1`,
+          [id],
+        );
+      expect(row).toMatchObject({ payload: { items: [1, 2] }, priority: 2, key: null });
+      expect(row.delayS).toBeGreaterThan(59);
+      expect(row.delayS).toBeLessThan(61);
+      const cancel = await request(t.http).delete(`/v1/jobs/${id}`).set(bearer(owner.accessToken));
+      expect(cancel.status).toBe(204);
+    });
+
     it('publishes progress in order while data.process runs, then job.completed to the owner', async () => {
       let id = '';
       const events = collectEvents(t, (seen) =>
