@@ -62,6 +62,7 @@ const CONTAINER_FIELDS = [
   'command',
   'ports',
   'envFrom',
+  'env',
   'startupProbe',
   'livenessProbe',
   'readinessProbe',
@@ -429,6 +430,16 @@ describe('deploy/k8s', () => {
           expect(quantity(requests[resource])).toBeGreaterThan(0);
           expect(quantity(requests[resource])).toBeLessThanOrEqual(quantity(limits[resource]));
         }
+      }
+    });
+
+    it("caps the API's and the worker's heap well under their memory limit", () => {
+      for (const container of [apiContainer, workerContainer]) {
+        const options = container.env?.find((e) => e.name === 'NODE_OPTIONS')?.value ?? '';
+        const [, heapMb] = /--max-old-space-size=(\d+)\b/.exec(options) ?? [];
+        expect(heapMb).toBeDefined();
+        const limit = quantity(container.resources?.limits?.memory);
+        expect(Number(heapMb) * 2 ** 20).toBeLessThanOrEqual(limit * 0.8);
       }
     });
 

@@ -15,8 +15,6 @@ export interface AutocannonOptions {
   duration?: number;
   /** Seconds without a response before a request counts as timed out. */
   timeout?: number;
-  /** Requests per second over all connections; without it, as fast as the server answers. */
-  overallRate?: number;
   method?: 'GET' | 'POST';
   headers?: Record<string, string>;
   body?: string;

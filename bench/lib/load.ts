@@ -2,7 +2,8 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { autocannon, AutocannonOptions, AutocannonResult } from './autocannon';
 import { machineBusyMs, processCpuMs } from './processes';
-import { median, round } from './stats';
+import { steady, SteadyResult } from './steady';
+import { median, percentile, round } from './stats';
 
 /** One autocannon target: a route with its method, headers and body. */
 export interface LoadTarget {
@@ -10,7 +11,7 @@ export interface LoadTarget {
   method?: 'GET' | 'POST';
   headers?: Record<string, string>;
   body?: string;
-  /** A fixed request rate (req/s over all connections) instead of as fast as possible. */
+  /** A steady request rate over all connections (bench/lib/steady.ts), not as fast as possible. */
   ratePerSec?: number;
   /** Per connection: e.g. a different user's credentials on each. */
   setupClient?: AutocannonOptions['setupClient'];
@@ -71,6 +72,24 @@ function summarise(result: AutocannonResult): LoadRun {
   };
 }
 
+function summariseSteady(result: SteadyResult): LoadRun {
+  const ok = result.latenciesMs.length;
+  const all = Object.values(result.statusCodes).reduce((sum, count) => sum + count, 0);
+  return {
+    reqPerSec: round(ok / result.durationS, 0),
+    p50Ms: round(percentile(result.latenciesMs, 50)),
+    p90Ms: round(percentile(result.latenciesMs, 90)),
+    p99Ms: round(percentile(result.latenciesMs, 99)),
+    maxMs: round(percentile(result.latenciesMs, 100)),
+    requests2xx: ok,
+    non2xx: all - ok,
+    errors: result.errors,
+    timeouts: 0,
+    durationS: round(result.durationS),
+    statusCodes: result.statusCodes,
+  };
+}
+
 async function fire(
   target: LoadTarget,
   connections: number,
@@ -83,18 +102,21 @@ async function fire(
     self: process.cpuUsage(),
     machine: machineBusyMs(),
   };
-  const result = await autocannon({
-    url: target.url,
-    method: target.method ?? 'GET',
-    headers: target.headers,
-    body: target.body,
-    setupClient: target.setupClient,
-    overallRate: target.ratePerSec,
-    connections,
-    duration: durationS,
-    timeout: 10,
-  });
-  const run = summarise(result);
+  const run =
+    target.ratePerSec === undefined
+      ? summarise(
+          await autocannon({
+            url: target.url,
+            method: target.method ?? 'GET',
+            headers: target.headers,
+            body: target.body,
+            setupClient: target.setupClient,
+            connections,
+            duration: durationS,
+            timeout: 10,
+          }),
+        )
+      : summariseSteady(await steady(target, target.ratePerSec, connections, durationS));
   if (serverPid === undefined) return run;
   const elapsedMs = performance.now() - before.at;
   const server = processCpuMs(serverPid) - before.server;
