@@ -18,11 +18,8 @@ RUN npm run build
 
 # Runtime: production dependencies and the compiled output only, owned by root and run as `node`.
 FROM ${NODE_IMAGE} AS runtime
-# V8 sizes its heap from the host's memory, not the container's: 384 MB of old space suits the
-# 512 MiB limit of deploy/k8s (set NODE_OPTIONS to match another limit).
 ENV APP_ENV=production \
     NODE_ENV=production \
-    NODE_OPTIONS="--max-old-space-size=384" \
     PORT=3000
 WORKDIR /app
 COPY package.json package-lock.json ./

@@ -717,7 +717,7 @@ function buildReport(results: Results): Report {
   };
 }
 
-/** NODE_OPTIONS as the Dockerfile sets it: the production processes' Node flags. */
+/** NODE_OPTIONS as the Dockerfile sets it (none today): the production processes' Node flags. */
 function imageNodeOptions(): string {
   const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
   return /\bNODE_OPTIONS="([^"]*)"/.exec(dockerfile)?.[1] ?? '';

@@ -231,10 +231,6 @@ describe('Dockerfile', () => {
     expect(args(runtime, 'ENV').join(' ')).toMatch(/\bAPP_ENV=production\b/);
   });
 
-  it('caps the heap for the 512 MiB limit of deploy/k8s, as the Deployments do', () => {
-    expect(args(runtime, 'ENV').join(' ')).toMatch(/\bNODE_OPTIONS="--max-old-space-size=384"/);
-  });
-
   it('runs as a non-root user', () => {
     const user = args(runtime, 'USER').at(-1);
     expect(user).toBeDefined();
