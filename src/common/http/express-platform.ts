@@ -74,23 +74,22 @@ function everyRequest(deps: PlatformDeps): RequestHandler {
   const { shutdown } = deps;
   return (req, res, next) => {
     const id = observe(req, res);
-    requestContext.run(id, () => {
-      const selection = selectApiVersion(req.url, req.headers['x-api-version']);
-      if (selection.kind === 'unsupported') {
-        res.setHeader('X-API-Version', SUPPORTED_API_VERSIONS[0]);
-        next(unsupportedVersion(selection.requested));
-        return;
-      }
-      if (selection.kind === 'rewrite') req.url = selection.url;
-      res.setHeader('X-API-Version', selection.version);
-      headers(req, res);
-      if (req.headers.authorization !== undefined || req.headers['x-api-key'] !== undefined) {
-        res.setHeader('Cache-Control', 'no-store');
-      }
-      // While shutting down, keep-alive connections close after their response.
-      if (shutdown.isShuttingDown) res.setHeader('Connection', 'close');
-      next();
-    });
+    const selection = selectApiVersion(req.url, req.headers['x-api-version']);
+    if (selection.kind === 'unsupported') {
+      res.setHeader('X-API-Version', SUPPORTED_API_VERSIONS[0]);
+      requestContext.run(id, () => next(unsupportedVersion(selection.requested)));
+      return;
+    }
+    if (selection.kind === 'rewrite') req.url = selection.url;
+    res.setHeader('X-API-Version', selection.version);
+    headers(req, res);
+    if (req.headers.authorization !== undefined || req.headers['x-api-key'] !== undefined) {
+      res.setHeader('Cache-Control', 'no-store');
+    }
+    // While shutting down, keep-alive connections close after their response.
+    if (shutdown.isShuttingDown) res.setHeader('Connection', 'close');
+    // Everything after this layer runs, and logs, in the request's context.
+    requestContext.run(id, next);
   };
 }
 
