@@ -36,6 +36,19 @@ export default tseslint.config(
           message: 'Read configuration through src/config (ConfigService), not process.env.',
         },
       ],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: '@nestjs/throttler',
+              importNames: ['Throttle', 'SkipThrottle'],
+              message:
+                'Rate limit windows live in RateLimitModule; use @NoRateLimit() or @StrictRateLimit().',
+            },
+          ],
+        },
+      ],
     },
   },
   {

@@ -278,6 +278,27 @@ describe('Rate limits at one request per window', () => {
     expect(problemOf(await me(t, session))).toEqual(problem(429, 'RATE_LIMITED'));
   });
 
+  it('counts a request in every window at once, and names the shortest when several refuse', async () => {
+    const session = await quietSession(t);
+    const allowed = await me(t, session);
+    expect(allowed.status).toBe(200);
+    expect(allowed.headers['x-ratelimit-remaining']).toBe('0');
+    expect(allowed.headers['x-ratelimit-limit-hourly']).toBe('1');
+    expect(allowed.headers['x-ratelimit-remaining-hourly']).toBe('0');
+    const hourlyBefore = await limitedCount(t, 'hourly');
+    const defaultBefore = await limitedCount(t, 'default');
+    const refused = await me(t, session);
+    expect(problemOf(refused)).toEqual(problem(429, 'RATE_LIMITED'));
+    // Both windows are spent; the headers speak for the default one (60 s), not the hour.
+    expect(refused.headers['retry-after-hourly']).toMatch(SECONDS);
+    expect(Number(refused.headers['retry-after-hourly'])).toBeGreaterThan(60);
+    expect(refused.headers['retry-after']).toMatch(SECONDS);
+    expect(Number(refused.headers['retry-after'])).toBeLessThanOrEqual(60);
+    expect(refused.headers['x-ratelimit-reset']).toBe(refused.headers['retry-after']);
+    expect(await limitedCount(t, 'default')).toBe(defaultBefore + 1);
+    expect(await limitedCount(t, 'hourly')).toBe(hourlyBefore);
+  });
+
   it('ignores X-Forwarded-For with TRUST_PROXY=false, the default', async () => {
     const features = (forwardedFor: string) =>
       request(t.http).get('/v1/features').set('X-Forwarded-For', forwardedFor);

@@ -6,6 +6,7 @@ import {
   ThrottlerException,
   ThrottlerGuard,
   ThrottlerModuleOptions,
+  ThrottlerOptions,
   ThrottlerRequest,
   ThrottlerStorage,
 } from '@nestjs/throttler';
@@ -13,9 +14,21 @@ import { Counter } from 'prom-client';
 import { MetricsService } from '../metrics/metrics.service';
 import { NO_RATE_LIMIT_KEY } from './rate-limit.decorators';
 
+interface Refusal {
+  request: ThrottlerRequest;
+  error: ThrottlerException;
+}
+
 /**
  * @nestjs/throttler's guard, run after authentication (so limits follow the principal), with
  * a standard Retry-After and the blocking limit's X-RateLimit-* headers on a 429.
+ *
+ * Every window that applies is counted at once, so their increments leave in one Redis write
+ * (ioredis pipelines the commands of one tick) instead of one round trip per window. A request
+ * one window refuses still counts in the others; when several refuse, the shortest window (the
+ * base guard sorts them by ttl) names the limit. Windows are configured in RateLimitModule only:
+ * the package's per-route `@Throttle()` and `@SkipThrottle()` are not read (lint forbids them);
+ * routes use `@NoRateLimit()` and `@StrictRateLimit()`.
  */
 @Injectable()
 export class KeelThrottlerGuard extends ThrottlerGuard {
@@ -35,6 +48,29 @@ export class KeelThrottlerGuard extends ThrottlerGuard {
     });
   }
 
+  override async onModuleInit(): Promise<void> {
+    await super.onModuleInit();
+    for (const { name, limit, ttl, blockDuration } of this.throttlers) {
+      for (const value of [limit, ttl, blockDuration ?? ttl]) {
+        if (typeof value !== 'number') {
+          throw new Error(`Rate limit window "${name}": limit, ttl and blockDuration are numbers.`);
+        }
+      }
+    }
+  }
+
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (await this.shouldSkip(context)) return true;
+    const outcomes = await Promise.all(
+      this.throttlers
+        .filter((throttler) => !(throttler.skipIf ?? this.commonOptions.skipIf)?.(context))
+        .map((throttler) => this.count(context, throttler)),
+    );
+    const refusal = outcomes.find((outcome) => outcome !== undefined);
+    if (refusal) this.refuse(refusal);
+    return true;
+  }
+
   protected override shouldSkip(context: ExecutionContext): Promise<boolean> {
     return Promise.resolve(
       this.reflector.getAllAndOverride<boolean | undefined>(NO_RATE_LIMIT_KEY, [
@@ -44,30 +80,45 @@ export class KeelThrottlerGuard extends ThrottlerGuard {
     );
   }
 
-  protected override async handleRequest(request: ThrottlerRequest): Promise<boolean> {
+  /** One window's hit: a refusal, or undefined when it lets the request through. */
+  private async count(
+    context: ExecutionContext,
+    throttler: ThrottlerOptions,
+  ): Promise<Refusal | undefined> {
+    const ttl = throttler.ttl as number; // numbers, checked at start
+    const request: ThrottlerRequest = {
+      context,
+      throttler,
+      limit: throttler.limit as number,
+      ttl,
+      blockDuration: (throttler.blockDuration as number | undefined) ?? ttl,
+      getTracker: (throttler.getTracker ?? this.commonOptions.getTracker)!,
+      generateKey: (throttler.generateKey ?? this.commonOptions.generateKey)!,
+    };
     try {
-      return await super.handleRequest(request);
+      await this.handleRequest(request);
+      return undefined;
     } catch (error) {
-      if (error instanceof ThrottlerException) {
-        const { res } = this.getRequestResponse(request.context);
-        const name = request.throttler.name ?? 'default';
-        // The base guard set Retry-After (or Retry-After-<name>) from the store's remaining block.
-        const remaining = (
-          res as { getHeader(name: string): number | string | undefined }
-        ).getHeader(name === 'default' ? 'Retry-After' : `Retry-After-${name}`);
-        const retryAfter = String(remaining ?? Math.ceil(request.blockDuration / 1000));
-        this.setResponseHeader(res, 'Retry-After', retryAfter);
-        this.setResponseHeader(res, 'X-RateLimit-Limit', request.limit);
-        this.setResponseHeader(res, 'X-RateLimit-Remaining', 0);
-        this.setResponseHeader(res, 'X-RateLimit-Reset', retryAfter);
-        this.limited.inc({ limit: name });
-        throw error;
-      }
+      if (error instanceof ThrottlerException) return { request, error };
       // The counters' store is down: serve unlimited rather than refuse everyone (fail open).
-      this.logger.warn(
-        `rate limit "${request.throttler.name}" not enforced: ${(error as Error).message}`,
-      );
-      return true;
+      this.logger.warn(`rate limit "${throttler.name}" not enforced: ${(error as Error).message}`);
+      return undefined;
     }
+  }
+
+  private refuse({ request, error }: Refusal): never {
+    const { res } = this.getRequestResponse(request.context);
+    const name = request.throttler.name ?? 'default';
+    // The base guard set Retry-After (or Retry-After-<name>) from the store's remaining block.
+    const remaining = (res as { getHeader(name: string): number | string | undefined }).getHeader(
+      name === 'default' ? 'Retry-After' : `Retry-After-${name}`,
+    );
+    const retryAfter = String(remaining ?? Math.ceil(request.blockDuration / 1000));
+    this.setResponseHeader(res, 'Retry-After', retryAfter);
+    this.setResponseHeader(res, 'X-RateLimit-Limit', request.limit);
+    this.setResponseHeader(res, 'X-RateLimit-Remaining', 0);
+    this.setResponseHeader(res, 'X-RateLimit-Reset', retryAfter);
+    this.limited.inc({ limit: name });
+    throw error;
   }
 }
