@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppConfig } from '../src/config/app-config';
 import { EmbeddedPostgres } from '../src/database/embedded-postgres';
-import { KeelDataSource, openDataSource } from '../src/database/keel-data-source';
+import { createDataSource, KeelDataSource, openDataSource } from '../src/database/keel-data-source';
 import { assertTestDatabaseName, createTestDatabase, TestDatabase } from './helpers/test-database';
 
 function databaseConfig(overrides: Partial<AppConfig['database']>): AppConfig['database'] {
@@ -108,6 +108,26 @@ describe('Migrations', () => {
       expect(drift.upQueries.map((query) => query.query)).toEqual([]);
     } finally {
       await dataSource.destroy();
+    }
+  });
+
+  it('run from the CLI without the statement timeout that bounds every request', async () => {
+    const config = databaseConfig({ url: database.url });
+    const [app, cli] = await Promise.all([
+      createDataSource(config),
+      createDataSource(config, { requestTimeouts: false }),
+    ]);
+    try {
+      await Promise.all([app.initialize(), cli.initialize()]);
+      const timeout = async (dataSource: KeelDataSource) => {
+        const rows =
+          await dataSource.query<{ statement_timeout: string }[]>('SHOW statement_timeout');
+        return rows[0].statement_timeout;
+      };
+      expect(await timeout(app)).toBe('10s');
+      expect(await timeout(cli)).toBe('0');
+    } finally {
+      await Promise.all([app.destroy(), cli.destroy()]);
     }
   });
 

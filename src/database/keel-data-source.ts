@@ -48,8 +48,16 @@ export class KeelDataSource extends DataSource {
   }
 }
 
-/** The options shared by the API, the worker and the migration CLI. */
-export function dataSourceOptions(url: string, poolSize: number): DataSourceOptions {
+/**
+ * The options shared by the API, the worker and the migration CLI. `requestTimeouts` bound every
+ * statement of the API and the worker; the CLI goes without, since a migration may rightly run
+ * longer than any request (an index built on a big table).
+ */
+export function dataSourceOptions(
+  url: string,
+  poolSize: number,
+  { requestTimeouts = true } = {},
+): DataSourceOptions {
   return {
     type: 'postgres',
     url,
@@ -58,7 +66,9 @@ export function dataSourceOptions(url: string, poolSize: number): DataSourceOpti
     // them: the server cancels a statement at 10 s; the client gives up at 15 s even when the
     // server cannot answer at all, and TCP keepalive finds connections to a vanished host.
     connectTimeoutMS: 5000,
-    extra: { statement_timeout: 10_000, query_timeout: 15_000, keepAlive: true },
+    extra: requestTimeouts
+      ? { statement_timeout: 10_000, query_timeout: 15_000, keepAlive: true }
+      : { keepAlive: true },
     applicationName: 'keel',
     entities: [join(__dirname, '..', '**', '*.entity.{ts,js}')],
     migrations: [join(__dirname, '..', '..', 'migrations', '*.{ts,js}')],
@@ -74,13 +84,18 @@ export function dataSourceOptions(url: string, poolSize: number): DataSourceOpti
  * The database the configuration names: PostgreSQL at DATABASE_URL, else embedded PGlite
  * (started here). Not yet initialized: the TypeORM CLI initializes it itself.
  */
-export async function createDataSource(config: DatabaseConfig): Promise<KeelDataSource> {
-  if (config.url) return new KeelDataSource(dataSourceOptions(config.url, config.poolSize));
+export async function createDataSource(
+  config: DatabaseConfig,
+  options: { requestTimeouts?: boolean } = {},
+): Promise<KeelDataSource> {
+  if (config.url) {
+    return new KeelDataSource(dataSourceOptions(config.url, config.poolSize, options));
+  }
   const embedded = await EmbeddedPostgres.start({ dataDir: config.dataDir, maxConnections: 4 });
   // One connection: PGlite runs one query at a time anyway, and its socket server interleaves
   // the extended-protocol messages of concurrent connections outside explicit transactions
   // ("portal cannot be run" under load).
-  return new KeelDataSource(dataSourceOptions(embedded.url, 1), embedded);
+  return new KeelDataSource(dataSourceOptions(embedded.url, 1, options), embedded);
 }
 
 /** Opens the database, migrating first when `migrate` is set (embedded mode, development, tests). */
