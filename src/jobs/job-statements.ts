@@ -1,9 +1,12 @@
+import { Provider } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import type { Pool, QueryResult, QueryResultRow } from 'pg';
 import { DataSource } from 'typeorm';
 import { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+import { AppConfig } from '../config/app-config';
 
 /**
- * Runs the statements every job delivery repeats, on the data source's connection pool. Named,
+ * Runs the statements every job repeats (its insert, each delivery's claim and outcome), on the data source's connection pool. Named,
  * each connection parses and plans a statement once: planning a single-row UPDATE of `jobs`
  * costs PostgreSQL more CPU than running it. PGlite's socket server shares one backend between
  * connections, where a reconnecting client would find the name taken, so there they run unnamed.
@@ -26,3 +29,11 @@ export class JobStatements {
     return this.pool.query<T>({ name: this.named ? name : undefined, text, values });
   }
 }
+
+/** Named statements on PostgreSQL, unnamed on embedded PGlite. */
+export const jobStatementsProvider: Provider = {
+  provide: JobStatements,
+  inject: [DataSource, ConfigService],
+  useFactory: (dataSource: DataSource, config: ConfigService<AppConfig, true>) =>
+    new JobStatements(dataSource, config.get('database', { infer: true }).url !== undefined),
+};

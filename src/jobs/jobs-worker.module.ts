@@ -1,13 +1,10 @@
 import { Module } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import { AppConfig } from '../config/app-config';
 import { UsersModule } from '../users/users.module';
 import { WebhookEvent } from '../webhooks/webhook-event.entity';
 import { WebhookProcessProcessor } from '../webhooks/webhook-process.processor';
 import { JOB_PROCESSORS, JobRunner } from './job-runner';
-import { JobStatements } from './job-statements';
+import { jobStatementsProvider } from './job-statements';
 import { Job } from './job.entity';
 import { JobsWorker } from './jobs-worker.service';
 import { DataProcessProcessor } from './processors/data-process.processor';
@@ -36,13 +33,7 @@ const PROCESSORS = [
       inject: PROCESSORS,
       useFactory: (...processors: JobProcessor[]) => processors,
     },
-    {
-      provide: JobStatements,
-      inject: [DataSource, ConfigService],
-      // Named statements on PostgreSQL, unnamed on embedded PGlite (see JobStatements).
-      useFactory: (dataSource: DataSource, config: ConfigService<AppConfig, true>) =>
-        new JobStatements(dataSource, config.get('database', { infer: true }).url !== undefined),
-    },
+    jobStatementsProvider,
     JobRunner,
     JobsWorker,
   ],
