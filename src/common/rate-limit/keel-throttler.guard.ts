@@ -33,6 +33,8 @@ interface Refusal {
 @Injectable()
 export class KeelThrottlerGuard extends ThrottlerGuard {
   private readonly limited: Counter<'limit'>;
+  /** Each configured window, resolved once at start. */
+  private windows: (Omit<ThrottlerRequest, 'context'> & Pick<ThrottlerOptions, 'skipIf'>)[] = [];
 
   constructor(
     @InjectThrottlerOptions() options: ThrottlerModuleOptions,
@@ -50,21 +52,33 @@ export class KeelThrottlerGuard extends ThrottlerGuard {
 
   override async onModuleInit(): Promise<void> {
     await super.onModuleInit();
-    for (const { name, limit, ttl, blockDuration } of this.throttlers) {
-      for (const value of [limit, ttl, blockDuration ?? ttl]) {
-        if (typeof value !== 'number') {
-          throw new Error(`Rate limit window "${name}": limit, ttl and blockDuration are numbers.`);
-        }
+    this.windows = this.throttlers.map((throttler) => {
+      const { name, limit, ttl, blockDuration = ttl } = throttler;
+      if (
+        typeof limit !== 'number' ||
+        typeof ttl !== 'number' ||
+        typeof blockDuration !== 'number'
+      ) {
+        throw new Error(`Rate limit window "${name}": limit, ttl and blockDuration are numbers.`);
       }
-    }
+      return {
+        throttler,
+        limit,
+        ttl,
+        blockDuration,
+        skipIf: throttler.skipIf ?? this.commonOptions.skipIf,
+        getTracker: (throttler.getTracker ?? this.commonOptions.getTracker)!,
+        generateKey: (throttler.generateKey ?? this.commonOptions.generateKey)!,
+      };
+    });
   }
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
     if (await this.shouldSkip(context)) return true;
     const outcomes = await Promise.all(
-      this.throttlers
-        .filter((throttler) => !(throttler.skipIf ?? this.commonOptions.skipIf)?.(context))
-        .map((throttler) => this.count(context, throttler)),
+      this.windows
+        .filter((window) => !window.skipIf?.(context))
+        .map((window) => this.count({ ...window, context })),
     );
     const refusal = outcomes.find((outcome) => outcome !== undefined);
     if (refusal) this.refuse(refusal);
@@ -81,27 +95,16 @@ export class KeelThrottlerGuard extends ThrottlerGuard {
   }
 
   /** One window's hit: a refusal, or undefined when it lets the request through. */
-  private async count(
-    context: ExecutionContext,
-    throttler: ThrottlerOptions,
-  ): Promise<Refusal | undefined> {
-    const ttl = throttler.ttl as number; // numbers, checked at start
-    const request: ThrottlerRequest = {
-      context,
-      throttler,
-      limit: throttler.limit as number,
-      ttl,
-      blockDuration: (throttler.blockDuration as number | undefined) ?? ttl,
-      getTracker: (throttler.getTracker ?? this.commonOptions.getTracker)!,
-      generateKey: (throttler.generateKey ?? this.commonOptions.generateKey)!,
-    };
+  private async count(request: ThrottlerRequest): Promise<Refusal | undefined> {
     try {
       await this.handleRequest(request);
       return undefined;
     } catch (error) {
       if (error instanceof ThrottlerException) return { request, error };
       // The counters' store is down: serve unlimited rather than refuse everyone (fail open).
-      this.logger.warn(`rate limit "${throttler.name}" not enforced: ${(error as Error).message}`);
+      this.logger.warn(
+        `rate limit "${request.throttler.name}" not enforced: ${(error as Error).message}`,
+      );
       return undefined;
     }
   }
