@@ -1,10 +1,40 @@
 import { InjectQueue } from '@nestjs/bull';
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import type { Job as BullJob, Queue } from 'bull';
-import type Redis from 'ioredis';
+import Redis, { RedisOptions } from 'ioredis';
 import { JobHandler, JobQueue, PermanentJobError, QueueCounts, QueuedJob } from './job-queue';
 
 export const JOBS_QUEUE = 'jobs';
+
+export type BullConnection = 'client' | 'subscriber' | 'bclient';
+
+/**
+ * Bull's connections. The command connection fails fast (no offline queue, 1 s command timeout),
+ * so enqueueing while Redis is down is a 503 at once, not a hung request. The blocking and
+ * subscriber connections wait and retry, as Bull requires.
+ */
+export function createBullClient(url: string, type: BullConnection): Redis {
+  const options: RedisOptions =
+    type === 'client'
+      ? {
+          enableOfflineQueue: false,
+          maxRetriesPerRequest: 0,
+          commandTimeout: 1000,
+          connectTimeout: 2000,
+        }
+      : { enableReadyCheck: false, maxRetriesPerRequest: null };
+  const client = new Redis(url, options);
+  client.on('error', () => undefined); // the shared client logs outages
+  if (type === 'bclient') {
+    // To stop waiting for jobs (pause, close), Bull reconnects this connection and leaves the
+    // promise unhandled until the running jobs finish (Bull 4.16, whenCurrentJobsFinished): with
+    // Redis down, or the connection closed by the shutdown meanwhile, its rejection would end the
+    // process. The connection retries by itself, so a failed attempt is not an error here.
+    const connect = client.connect.bind(client);
+    client.connect = (callback) => connect(callback).catch(() => undefined);
+  }
+  return client;
+}
 
 /** Services mode: Bull on Redis; any number of API and worker processes share the queue. */
 @Injectable()
@@ -15,6 +45,11 @@ export class BullJobQueue extends JobQueue implements OnApplicationShutdown {
     super();
     // Bull re-emits its connections' errors; the connections report outages themselves.
     queue.on('error', () => undefined);
+    // process() names the blocking connection (CLIENT SETNAME, for CLIENT LIST) and drops the
+    // promise (Bull 4.16, lib/worker.js): a shutdown while the reply is due rejects it unhandled,
+    // which would end the process. The name is cosmetic; a failure is ignored.
+    const setWorkerName = queue.setWorkerName.bind(queue);
+    queue.setWorkerName = () => setWorkerName().catch(() => undefined);
   }
 
   async add(job: QueuedJob): Promise<void> {

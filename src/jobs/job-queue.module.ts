@@ -1,9 +1,8 @@
 import { BullModule } from '@nestjs/bull';
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import Redis, { RedisOptions } from 'ioredis';
 import { AppConfig } from '../config/app-config';
-import { BullJobQueue, JOBS_QUEUE } from './bull-job-queue';
+import { BullConnection, BullJobQueue, createBullClient, JOBS_QUEUE } from './bull-job-queue';
 import { JobQueue } from './job-queue';
 import { JobQueueMetrics } from './job-queue-metrics';
 import { MemoryJobQueue } from './memory-job-queue';
@@ -34,7 +33,7 @@ export class JobQueueModule {
             const jobs = configService.get('jobs', { infer: true });
             return {
               prefix: `${configService.get('redis', { infer: true }).prefix}bull`,
-              createClient: (type: 'client' | 'subscriber' | 'bclient') => createClient(url, type),
+              createClient: (type: BullConnection) => createBullClient(url, type),
               settings: {
                 lockDuration: jobs.lockMs,
                 stalledInterval: Math.max(1000, Math.floor(jobs.lockMs / 2)),
@@ -55,24 +54,4 @@ export class JobQueueModule {
       exports: [JobQueue],
     };
   }
-}
-
-/**
- * The command connection fails fast (no offline queue, 1 s command timeout), so enqueueing while
- * Redis is down is a 503 at once, not a hung request. The blocking and subscriber connections
- * wait and retry, as Bull requires.
- */
-function createClient(url: string, type: 'client' | 'subscriber' | 'bclient'): Redis {
-  const options: RedisOptions =
-    type === 'client'
-      ? {
-          enableOfflineQueue: false,
-          maxRetriesPerRequest: 0,
-          commandTimeout: 1000,
-          connectTimeout: 2000,
-        }
-      : { enableReadyCheck: false, maxRetriesPerRequest: null };
-  const client = new Redis(url, options);
-  client.on('error', () => undefined); // the shared client logs outages
-  return client;
 }
