@@ -1,4 +1,5 @@
 import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { randomInt } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -16,12 +17,26 @@ export interface KeelProcess {
   exited: Promise<number | null>;
 }
 
+/**
+ * A port free now, for a child process to listen on. Picked below Linux's ephemeral range
+ * (32768-60999), not by listening on port 0: the kernel hands ephemeral ports to outgoing
+ * connections too, and one of the many test connections to PostgreSQL or Redis could take the
+ * port before the child has bound it.
+ */
 export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = 20_000 + randomInt(12_000);
+    if (await bindable(port)) return port;
+  }
+  throw new Error('no free port found between 20000 and 32000');
+}
+
+function bindable(port: number): Promise<boolean> {
   const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+  return new Promise((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
 }
 
 /** Runs the built API (`node dist/src/main.js`, as in production) with only the given environment. */
