@@ -8,8 +8,9 @@ import { AppConfig } from '../config/app-config';
 /**
  * Runs the statements every job repeats (its insert, each delivery's claim and outcome) on the
  * data source's connection pool. Named, each connection parses and plans a statement once:
- * planning a single-row statement on `jobs` costs PostgreSQL more CPU than running it. PGlite's socket server shares one backend between
- * connections, where a reconnecting client would find the name taken, so there they run unnamed.
+ * planning a single-row statement on `jobs` costs PostgreSQL more CPU than running it. PGlite's
+ * socket server shares one backend between connections, where a reconnecting client would find
+ * the name taken, so there they run unnamed.
  */
 export class JobStatements {
   private readonly pool: Pool;
