@@ -327,6 +327,16 @@ describe('Rate limits behind a trusted proxy (TRUST_PROXY=true)', () => {
       problem(429, 'RATE_LIMITED'),
     );
   });
+
+  it('counts IPv6 clients by their /64: another address of the same network shares the bucket', async () => {
+    const features = (forwardedFor: string) =>
+      request(t.http).get('/v1/features').set('X-Forwarded-For', forwardedFor);
+    expect((await features('2001:db8:1:2::1')).status).toBe(200);
+    expect(problemOf(await features('2001:db8:1:2:ffff:ffff:ffff:fffe'))).toEqual(
+      problem(429, 'RATE_LIMITED'),
+    );
+    expect((await features('2001:db8:1:3::1')).status).toBe(200);
+  });
 });
 
 describe('Rate limits: the window passes', () => {

@@ -1,7 +1,7 @@
 import { ExecutionContext, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { APP_GUARD } from '@nestjs/core';
-import { ThrottlerModule, ThrottlerOptions } from '@nestjs/throttler';
+import { normalizeIp, ThrottlerModule, ThrottlerOptions } from '@nestjs/throttler';
 import type Redis from 'ioredis';
 import type { Principal } from '../../auth/principal';
 import { AppConfig } from '../../config/app-config';
@@ -12,13 +12,19 @@ import { STRICT_RATE_LIMIT_KEY } from './rate-limit.decorators';
 
 type LimitedRequest = { ip?: string; user?: Principal };
 
-/** Per principal (user, or API key) when authenticated, else per client IP (TRUST_PROXY aware). */
+/**
+ * The client's address (TRUST_PROXY aware); IPv6 by its /64, as the package's own tracker does:
+ * a single host is usually given a whole /64, and would otherwise get a bucket per address.
+ */
+const clientIp = (req: LimitedRequest) => `ip:${normalizeIp(req.ip ?? '')}`;
+
+/** Per principal (user, or API key) when authenticated, else per client IP. */
 const principalOrIp = (req: LimitedRequest) =>
   req.user
     ? req.user.apiKeyId
       ? `key:${req.user.apiKeyId}`
       : `user:${req.user.id}`
-    : `ip:${req.ip}`;
+    : clientIp(req);
 
 const isCredentialRoute = (context: ExecutionContext) =>
   Reflect.getMetadata(STRICT_RATE_LIMIT_KEY, context.getHandler()) === true;
@@ -51,7 +57,7 @@ const isCredentialRoute = (context: ExecutionContext) =>
             limit: limits.authMax,
             ttl: limits.authTtlSeconds * 1000,
             skipIf: (context) => !isCredentialRoute(context),
-            getTracker: (req: LimitedRequest) => `ip:${req.ip}`,
+            getTracker: clientIp,
           },
         ];
         return {
