@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { createApp } from './app-setup';
 import { enableGracefulShutdown } from './common/lifecycle/graceful-shutdown';
+import { LongLivedConnections } from './common/lifecycle/long-lived-connections';
 import { startProcess } from './common/lifecycle/start-process';
 import { loadConfig } from './config/load-config';
 import { readEnvironment } from './config/read-environment';
@@ -8,7 +9,7 @@ import { readEnvironment } from './config/read-environment';
 async function bootstrap(): Promise<void> {
   const config = loadConfig(readEnvironment());
   const app = await createApp(config);
-  enableGracefulShutdown(app);
+  enableGracefulShutdown(app, app.get(LongLivedConnections, { strict: false }));
   await app.listen(config.http.port);
   const database = config.database.url
     ? 'PostgreSQL'

@@ -50,6 +50,10 @@ export class BullJobQueue extends JobQueue implements OnApplicationShutdown {
     // which would end the process. The name is cosmetic; a failure is ignored.
     const setWorkerName = queue.setWorkerName.bind(queue);
     queue.setWorkerName = () => setWorkerName().catch(() => undefined);
+    // @nestjs/bull gives the queue a shutdown hook that closes it waiting for the running jobs,
+    // with no bound. Waiting, within SHUTDOWN_TIMEOUT_MS, is stop()'s part; the close does not.
+    (queue as Queue & { onApplicationShutdown(): Promise<void> }).onApplicationShutdown = () =>
+      queue.close(true).catch(() => undefined);
   }
 
   async add(job: QueuedJob): Promise<void> {

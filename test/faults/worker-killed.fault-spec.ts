@@ -30,15 +30,19 @@ function logLines(process: KeelProcess): Record<string, unknown>[] {
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
-describe('A worker SIGKILLed in the middle of a job (production build, private PostgreSQL and Redis)', () => {
+describe('A worker stopped in the middle of a job (production build, private PostgreSQL and Redis)', () => {
   let services: FaultServices | undefined;
   let api: KeelProcess | undefined;
   let workerA: KeelProcess | undefined;
   let workerB: KeelProcess | undefined;
+  let workerC: KeelProcess | undefined;
+  let workerD: KeelProcess | undefined;
   const target = new HoldingWebhookTarget();
+  const slowTarget = new HoldingWebhookTarget();
 
   beforeAll(async () => {
     await target.start();
+    await slowTarget.start();
     services = await startFaultServices({
       LOG_LEVEL: 'info',
       WEBHOOK_ALLOW_PRIVATE: 'true',
@@ -52,12 +56,15 @@ describe('A worker SIGKILLed in the middle of a job (production build, private P
   });
 
   afterAll(async () => {
-    await Promise.all([killProcess(workerA), killProcess(workerB), killProcess(api)]);
+    await Promise.all(
+      [workerA, workerB, workerC, workerD, api].map((process) => killProcess(process)),
+    );
     await target.stop();
+    await slowTarget.stop();
     await services?.stop();
   });
 
-  it('runs the job again on another worker and completes it exactly once', async () => {
+  it('SIGKILLed: the job runs again on another worker and completes exactly once', async () => {
     const env = (services as FaultServices).env;
     const postgres = (services as FaultServices).postgres;
     const { url } = api as KeelProcess;
@@ -162,5 +169,49 @@ describe('A worker SIGKILLed in the middle of a job (production build, private P
 
     b.child.kill('SIGTERM');
     expect(await within('worker B stopped by SIGTERM', b.exited, 15_000)).toBe(0);
+  });
+
+  it('SIGTERMed while a job outlasts SHUTDOWN_TIMEOUT_MS: exits 0, logs no error, and the job runs again', async () => {
+    const env = (services as FaultServices).env;
+    const { url } = api as KeelProcess;
+    // The delivery would wait 60 s for its answer; the shutdown waits for it 5 s at most.
+    workerC = await spawnWorker({ ...env, WEBHOOK_TIMEOUT_MS: '60000' });
+    await waitUntilServing(workerC);
+    const c = workerC;
+    const auth = { Authorization: `Bearer ${await registerUser(api as KeelProcess, 'sigterm')}` };
+    const created = await call(`${url}/v1/jobs`, {
+      method: 'POST',
+      headers: auth,
+      json: { type: 'webhook.deliver', payload: { url: slowTarget.url, event: 'order.paid' } },
+    });
+    expect(created.status).toBe(202);
+    const { id } = created.body as { id: string };
+    await until('delivery held', () => slowTarget.received.length > 0 || undefined, 15_000);
+
+    c.child.kill('SIGTERM');
+    // Bounded well under the delivery's 60 s: the timeout, then at most the 5 s exit fallback.
+    expect(await within('worker C stopped by SIGTERM', c.exited, 20_000)).toBe(0);
+    const lines = logLines(c);
+    expect(lines).toContainEqual(
+      expect.objectContaining({ msg: 'jobs still running after 5000 ms; releasing them' }),
+    );
+    expect(lines.filter((line) => (line.level as number) >= 50)).toEqual([]);
+
+    // Released: its lock expires and the next worker runs it again (answered this time).
+    workerD = await spawnWorker({ ...env, WEBHOOK_TIMEOUT_MS: '5000' });
+    await waitUntilServing(workerD);
+    const finished = await until(
+      'job completed on worker D',
+      async () => {
+        const job = (await call(`${url}/v1/jobs/${id}`, { headers: auth })).body as {
+          status: string;
+        };
+        return job.status === 'completed' ? job : undefined;
+      },
+      20_000,
+      100,
+    );
+    expect(finished).toMatchObject({ id, status: 'completed', attempts: 2 });
+    expect(slowTarget.received).toHaveLength(2);
   });
 });

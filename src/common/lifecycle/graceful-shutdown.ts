@@ -9,11 +9,14 @@ import { ShutdownState } from './shutdown-state';
 /**
  * SIGTERM/SIGINT: readiness turns 503 at once; after SHUTDOWN_DELAY_MS (load balancers catch
  * up) the server stops accepting; in-flight requests finish (cut after SHUTDOWN_TIMEOUT_MS)
- * while sockets get `server.shutdown` and are closed (open, they would hold the server); then
- * Nest's shutdown hooks close Redis and the pool, and the process exits 0 by itself.
- * A second signal exits at once.
+ * while the API's sockets get `server.shutdown` and are closed (open, they would hold the
+ * server; the worker has none); then Nest's shutdown hooks close Redis and the pool, and the
+ * process exits 0 by itself. A second signal exits at once.
  */
-export function enableGracefulShutdown(app: INestApplication): void {
+export function enableGracefulShutdown(
+  app: INestApplication,
+  sockets?: LongLivedConnections,
+): void {
   const logger = new Logger('Shutdown');
   const { delayMs, timeoutMs } = app
     .get(ConfigService<AppConfig, true>)
@@ -30,7 +33,7 @@ export function enableGracefulShutdown(app: INestApplication): void {
       server.closeAllConnections();
     }, timeoutMs);
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    await longLivedConnections(app)?.closeAll();
+    await sockets?.closeAll();
     await closed;
     clearTimeout(force);
     await app.close();
@@ -56,13 +59,4 @@ export function enableGracefulShutdown(app: INestApplication): void {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
-}
-
-/** The API's sockets; a process without them (the worker) has none. */
-function longLivedConnections(app: INestApplication): LongLivedConnections | undefined {
-  try {
-    return app.get(LongLivedConnections, { strict: false });
-  } catch {
-    return undefined;
-  }
 }
