@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import {
   DataSource,
@@ -38,6 +38,8 @@ const SORT_COLUMNS: Record<UserSortField, string> = {
 
 @Injectable()
 export class UsersService {
+  private readonly logger = new Logger(UsersService.name);
+
   constructor(
     @InjectRepository(User) private readonly users: Repository<User>,
     private readonly dataSource: DataSource,
@@ -114,7 +116,7 @@ export class UsersService {
 
   /** Admin changes. Demoting, deactivating or deleting the last active admin is 409 LAST_ADMIN. */
   async update(id: string, changes: UpdateUserDto): Promise<UserResponse> {
-    const { user, losesAccess } = await this.dataSource.transaction(async (manager) => {
+    const { user, revokes } = await this.dataSource.transaction(async (manager) => {
       const current = await this.lockForAdminChange(manager, id);
       const demoted = changes.role !== undefined && changes.role !== current.role;
       const deactivated = changes.isActive === false && current.isActive;
@@ -130,15 +132,13 @@ export class UsersService {
         isActive: changes.isActive ?? current.isActive,
       });
       if (losesAccess) await this.endSessions(manager, id);
-      return { user: updated, losesAccess };
+      // Tokens carry the role, and a deactivated user must be out at once. A request asking for
+      // a deactivation or a role revokes even when the row already says so.
+      const revokes = losesAccess || changes.isActive === false || changes.role !== undefined;
+      if (revokes) await this.tokens.revokeAccessTokens(id);
+      return { user: updated, revokes };
     });
-    // Tokens carry the role, and a deactivated user must be out at once. Revoked after the commit:
-    // a login racing the change then holds a token the revocation covers. A request asking for a
-    // deactivation or a role revokes again even when the row already says so: a retry after a
-    // failed revocation (Redis down) completes it.
-    if (losesAccess || changes.isActive === false || changes.role !== undefined) {
-      await this.tokens.revokeAll(id);
-    }
+    if (revokes) await this.revokeAfterCommit(id);
     await this.cache.invalidate(USERS_CACHE_TAG);
     return toUserResponse(user);
   }
@@ -156,9 +156,10 @@ export class UsersService {
       const user = await this.lockForAdminChange(manager, id);
       if (user.role === 'admin' && user.isActive) await this.assertAnotherActiveAdmin(manager, id);
       await manager.delete(User, { id });
+      // Refresh tokens go with the user (ON DELETE CASCADE); access tokens stop now.
+      await this.tokens.revokeAccessTokens(id);
     });
-    // Refresh tokens went with the user (ON DELETE CASCADE); access tokens stop now.
-    await this.tokens.revokeAll(id);
+    await this.revokeAfterCommit(id);
     await this.cache.invalidate(USERS_CACHE_TAG);
   }
 
@@ -189,8 +190,9 @@ export class UsersService {
     await this.dataSource.transaction(async (manager) => {
       await manager.update(User, { id }, { passwordHash });
       await this.endSessions(manager, id);
+      await this.tokens.revokeAccessTokens(id);
     });
-    await this.tokens.revokeAll(id);
+    await this.revokeAfterCommit(id);
   }
 
   async getResponse(id: string): Promise<UserResponse> {
@@ -246,6 +248,19 @@ export class UsersService {
    * was creating while this change waited for the row lock. clock_timestamp(), not now(): the
    * transaction may have started before that rotation committed.
    */
+  /**
+   * The revocation made inside the transaction ended every token issued before it; this one, after
+   * the commit, covers a login that raced the change, and ends the user's open sockets. The change
+   * is committed by then: a failure here is logged, not answered with an error.
+   */
+  private async revokeAfterCommit(id: string): Promise<void> {
+    try {
+      await this.tokens.revokeAll(id);
+    } catch (error) {
+      this.logger.warn({ err: error, userId: id }, 'sessions not revoked again after the change');
+    }
+  }
+
   private async endSessions(manager: EntityManager, id: string): Promise<void> {
     await manager.query('UPDATE users SET sessions_valid_after = clock_timestamp() WHERE id = $1', [
       id,

@@ -12,20 +12,24 @@ export class RedisRevocationStore extends RevocationStore {
   }
 
   async revokeToken(jti: string, expiresAt: number): Promise<void> {
-    await this.redis.set(
-      `${this.prefix}revoked:jti:${jti}`,
-      '1',
-      'EXAT',
-      Math.max(expiresAt, nowSeconds() + 1),
+    await unavailableOnError(
+      this.redis.set(
+        `${this.prefix}revoked:jti:${jti}`,
+        '1',
+        'EXAT',
+        Math.max(expiresAt, nowSeconds() + 1),
+      ),
     );
   }
 
   async revokeUser(userId: string, ttlSeconds: number): Promise<void> {
-    await this.redis.set(
-      `${this.prefix}revoked:user:${userId}`,
-      String(Date.now() / 1000),
-      'EX',
-      ttlSeconds,
+    await unavailableOnError(
+      this.redis.set(
+        `${this.prefix}revoked:user:${userId}`,
+        String(Date.now() / 1000),
+        'EX',
+        ttlSeconds,
+      ),
     );
   }
 
@@ -41,6 +45,15 @@ export class RedisRevocationStore extends RevocationStore {
       throw new ServiceUnavailable('Authentication is temporarily unavailable.');
     }
     return token !== null || (user !== null && issuedAt < Number(user));
+  }
+}
+
+/** Redis down: a 503 the client can retry, not a 500. */
+async function unavailableOnError(command: Promise<unknown>): Promise<void> {
+  try {
+    await command;
+  } catch {
+    throw new ServiceUnavailable('Sessions cannot be revoked right now; try again shortly.');
   }
 }
 

@@ -173,6 +173,15 @@ export class TokensService {
     if (token) await this.revokeFamily(token.familyId);
   }
 
+  /**
+   * Every access token of the user issued until now stops working. Called last inside the
+   * transaction of a change that ends sessions, so that a revocation Redis refuses (503) rolls the
+   * change back instead of committing it with the tokens still valid.
+   */
+  async revokeAccessTokens(userId: string): Promise<void> {
+    await this.revocations.revokeUser(userId, this.jwtConfig.accessTtlSeconds);
+  }
+
   /** Every refresh token and access token of the user stops working (deactivation, password change...). */
   async revokeAll(userId: string): Promise<void> {
     await this.dataSource.manager.update(
