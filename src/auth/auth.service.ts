@@ -33,6 +33,7 @@ export class AuthService {
       const created = await this.users.create({ ...input, role: 'user' }, manager);
       return { user: created, pair: await this.tokens.issue(created.id, undefined, manager) };
     });
+    await this.users.committed();
     // After the commit, and never failing the registration: the account exists either way.
     await this.jobs.enqueue(user.id, 'email.welcome', {}).catch((error: Error) => {
       this.logger.error({ err: error, userId: user.id }, 'welcome email not queued');

@@ -48,7 +48,11 @@ export class UsersService {
     private readonly cache: CacheService,
   ) {}
 
-  /** Creates a user; a taken email (whatever its case) is 409 EMAIL_TAKEN. */
+  /**
+   * Creates a user; a taken email (whatever its case) is 409 EMAIL_TAKEN. Inside a caller's
+   * transaction (`manager`), the caller calls committed() after its commit: invalidated here, a
+   * read in between would cache the list without the new user under the new version.
+   */
   async create(input: CreateUserDto, manager?: EntityManager): Promise<UserResponse> {
     const passwordHash = await this.hasher.hash(input.password);
     const users = manager?.getRepository(User) ?? this.users;
@@ -61,7 +65,7 @@ export class UsersService {
           passwordHash,
         }),
       );
-      await this.cache.invalidate(USERS_CACHE_TAG);
+      if (!manager) await this.cache.invalidate(USERS_CACHE_TAG);
       return toUserResponse(user);
     } catch (error) {
       if (isUniqueViolation(error))
@@ -112,6 +116,11 @@ export class UsersService {
       data: page.map(toUserV2Response),
       nextCursor: last === -1 ? null : encodeCursor(raw[last].cursor_at, page[last].id),
     };
+  }
+
+  /** After the commit of a caller's transaction that created users: cached reads are stale. */
+  async committed(): Promise<void> {
+    await this.cache.invalidate(USERS_CACHE_TAG);
   }
 
   /** Admin changes. Demoting, deactivating or deleting the last active admin is 409 LAST_ADMIN. */

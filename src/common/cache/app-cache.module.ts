@@ -26,6 +26,8 @@ import { RedisCacheStore } from './redis-cache-store';
           // Buffers and escaped strings, a callback for every value read.
           serialize: JSON.stringify,
           deserialize: JSON.parse,
+          // A failed write rejects, so CacheService knows an invalidation did not land.
+          throwOnErrors: true,
         });
         const logger = new Logger('Cache');
         let lastError: string | undefined;

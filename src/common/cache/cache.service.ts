@@ -1,5 +1,5 @@
 import { CACHE_MANAGER } from '@nestjs/cache-manager';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import type { Cache } from 'cache-manager';
 import { randomBytes } from 'node:crypto';
 import { MetricsService } from '../metrics/metrics.service';
@@ -14,16 +14,26 @@ interface Entry<T> {
 export type CacheLookup<T> =
   { hit: true; value: T } | { hit: false; store(value: T, ttlSeconds: number): Promise<void> };
 
+/** While a tag's invalidation is pending, how often it is tried again. */
+const RETRY_MS = 1000;
+
 /**
  * Cache entries invalidated by tags: each tag has a version, an entry remembers the versions it
  * was built under, and a write bumps its tag. An entry and its tags are read in one round trip;
  * a store that fails (Redis down) reads as a miss and never fails the request.
+ *
+ * A bump the store refuses is not lost: the tag stays pending, its entries are neither served
+ * nor stored by this process, and the bump is tried again every second (and on each lookup of
+ * the tag) until it lands. Other instances cannot read the store meanwhile either; they may
+ * serve the stale entries only between the store's return and the retry.
  */
 @Injectable()
-export class CacheService {
+export class CacheService implements OnModuleDestroy {
   private readonly logger = new Logger(CacheService.name);
   private readonly hits;
   private readonly misses;
+  private readonly pending = new Set<string>();
+  private retryTimer?: NodeJS.Timeout;
 
   constructor(
     @Inject(CACHE_MANAGER) private readonly cache: Cache,
@@ -45,6 +55,10 @@ export class CacheService {
    * bumps them, so the value (possibly computed from the old data) is stored already stale.
    */
   async lookup<T>(key: string, tags: readonly string[]): Promise<CacheLookup<T>> {
+    if (tags.some((tag) => this.pending.has(tag)) && !(await this.retryPending())) {
+      this.misses.inc();
+      return { hit: false, store: () => Promise.resolve() };
+    }
     let versions: string[];
     try {
       const [entry, ...current] = await this.cache.mget<unknown>([key, ...tags.map(tagKey)]);
@@ -57,7 +71,7 @@ export class CacheService {
       versions = await Promise.all(
         tags.map((tag, i) => {
           const version = current[i];
-          return isVersion(version) ? Promise.resolve(version) : this.invalidate(tag);
+          return isVersion(version) ? Promise.resolve(version) : this.bump(tag);
         }),
       );
     } catch (error) {
@@ -72,11 +86,44 @@ export class CacheService {
     };
   }
 
-  /** Everything cached under the tag is stale from now on. Returns the tag's new version. */
-  async invalidate(tag: string): Promise<string> {
+  /**
+   * Everything cached under the tag is stale from now on. Never fails the write that calls it:
+   * when the store refuses, the tag is pending (above) until a retry lands.
+   */
+  async invalidate(tag: string): Promise<void> {
+    try {
+      await this.bump(tag);
+    } catch (error) {
+      this.logger.warn(`cache tag "${tag}" not invalidated yet: ${(error as Error).message}`);
+      this.pending.add(tag);
+      this.retryTimer ??= setInterval(() => void this.retryPending(), RETRY_MS).unref();
+    }
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.retryTimer);
+  }
+
+  /** A new version for the tag; rejects when the store refuses it. */
+  private async bump(tag: string): Promise<string> {
     const version = randomBytes(8).toString('hex');
     await this.cache.set(tagKey(tag), version);
     return version;
+  }
+
+  /** Tries the pending bumps again; true once none is left. */
+  private async retryPending(): Promise<boolean> {
+    for (const tag of [...this.pending]) {
+      try {
+        await this.bump(tag);
+        this.pending.delete(tag);
+      } catch {
+        return false;
+      }
+    }
+    clearInterval(this.retryTimer);
+    this.retryTimer = undefined;
+    return true;
   }
 
   private async store<T>(
