@@ -491,6 +491,23 @@ describe('Identity: /v1/auth', () => {
       expect(live).toEqual([{ n: 0 }]);
     });
 
+    it("ends the reused family's access tokens too, not another login's", async () => {
+      const account = await register(t);
+      const otherLogin = await login(t, account.email);
+      // The thief rotates the stolen refresh token first; the victim's later use is the replay.
+      const stolen = await refresh(t, account.refreshToken);
+      expect(stolen.status).toBe(200);
+      expect((await me(t, stolen.body.accessToken)).status).toBe(200);
+
+      expect(problemOf(await refresh(t, account.refreshToken))).toEqual(
+        problem(401, 'TOKEN_REUSED'),
+      );
+      for (const token of [stolen.body.accessToken as string, account.accessToken]) {
+        expect(problemOf(await me(t, token))).toEqual(problem(401, 'INVALID_TOKEN'));
+      }
+      expect((await me(t, otherLogin.accessToken)).status).toBe(200);
+    });
+
     it('lets only one of two concurrent refreshes of the same token succeed', async () => {
       const account = await register(t);
       const answers = await Promise.all([

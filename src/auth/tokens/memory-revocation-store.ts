@@ -18,10 +18,17 @@ export class MemoryRevocationStore extends RevocationStore implements OnModuleDe
     return Promise.resolve();
   }
 
-  isRevoked(jti: string, userId: string, issuedAt: number): Promise<boolean> {
+  revokeFamily(familyId: string, ttlSeconds: number): Promise<void> {
+    this.entries.set(`family:${familyId}`, [1, Date.now() + ttlSeconds * 1000]);
+    return Promise.resolve();
+  }
+
+  isRevoked(jti: string, userId: string, issuedAt: number, familyId?: string): Promise<boolean> {
     const user = this.get(`user:${userId}`);
     return Promise.resolve(
-      this.get(`jti:${jti}`) !== undefined || (user !== undefined && issuedAt < user),
+      this.get(`jti:${jti}`) !== undefined ||
+        (familyId !== undefined && this.get(`family:${familyId}`) !== undefined) ||
+        (user !== undefined && issuedAt < user),
     );
   }
 

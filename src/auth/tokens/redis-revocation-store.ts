@@ -33,18 +33,32 @@ export class RedisRevocationStore extends RevocationStore {
     );
   }
 
-  async isRevoked(jti: string, userId: string, issuedAt: number): Promise<boolean> {
-    let token: string | null, user: string | null;
+  async revokeFamily(familyId: string, ttlSeconds: number): Promise<void> {
+    await unavailableOnError(
+      this.redis.set(`${this.prefix}revoked:family:${familyId}`, '1', 'EX', ttlSeconds),
+    );
+  }
+
+  async isRevoked(
+    jti: string,
+    userId: string,
+    issuedAt: number,
+    familyId?: string,
+  ): Promise<boolean> {
+    const keys = [`${this.prefix}revoked:jti:${jti}`, `${this.prefix}revoked:user:${userId}`];
+    if (familyId !== undefined) keys.push(`${this.prefix}revoked:family:${familyId}`);
+    let token: string | null, user: string | null, family: string | null | undefined;
     try {
-      [token, user] = await this.redis.mget(
-        `${this.prefix}revoked:jti:${jti}`,
-        `${this.prefix}revoked:user:${userId}`,
-      );
+      [token, user, family] = await this.redis.mget(keys);
     } catch {
       // Fail closed: without the revocation list a logged-out token could pass.
       throw new ServiceUnavailable('Authentication is temporarily unavailable.');
     }
-    return token !== null || (user !== null && issuedAt < Number(user));
+    return (
+      token !== null ||
+      (family !== undefined && family !== null) ||
+      (user !== null && issuedAt < Number(user))
+    );
   }
 }
 

@@ -25,6 +25,8 @@ interface AccessClaims {
   sub: string;
   role: Role;
   jti: string;
+  /** The refresh token family the token was issued with (absent in tokens issued before it was added). */
+  fid?: string;
   iat: number;
   exp: number;
   iss: string;
@@ -64,9 +66,10 @@ export class TokensService {
     if (!user?.isActive)
       throw new Unauthorized('INVALID_CREDENTIALS', 'The email or password is not correct.');
     const refreshToken = `rt_${randomBytes(32).toString('base64url')}`;
+    const family = familyId ?? randomUUID();
     await manager.insert(RefreshToken, {
       userId: user.id,
-      familyId: familyId ?? randomUUID(),
+      familyId: family,
       tokenHash: sha256(refreshToken),
       expiresAt: new Date(Date.now() + this.jwtConfig.refreshTtlSeconds * 1000),
     });
@@ -78,6 +81,7 @@ export class TokensService {
       sub: user.id,
       role: user.role,
       jti: randomUUID(),
+      fid: family,
       iat: now / 1000,
       exp: Math.floor(now / 1000) + this.jwtConfig.accessTtlSeconds,
     });
@@ -91,7 +95,7 @@ export class TokensService {
   async principalOf(payload: unknown): Promise<Principal> {
     if (!isAccessClaims(payload))
       throw new Unauthorized('INVALID_TOKEN', 'The access token is not valid.');
-    if (await this.revocations.isRevoked(payload.jti, payload.sub, payload.iat)) {
+    if (await this.revocations.isRevoked(payload.jti, payload.sub, payload.iat, payload.fid)) {
       throw new Unauthorized('INVALID_TOKEN', 'The access token has been revoked.');
     }
     return {
@@ -154,7 +158,10 @@ export class TokensService {
       return { tokens: await this.issue(user.id, current.familyId, manager) };
     });
     if (outcome.tokens) return outcome.tokens;
+    // The family's refresh tokens, and the access tokens issued with them: whoever replayed or
+    // rotated the stolen token holds one of those.
     await this.revokeFamily(outcome.reusedFamily);
+    await this.revocations.revokeFamily(outcome.reusedFamily, this.jwtConfig.accessTtlSeconds);
     throw new Unauthorized(
       'TOKEN_REUSED',
       'The refresh token was already used; every session of this login is revoked.',
@@ -212,6 +219,7 @@ function isAccessClaims(payload: unknown): payload is AccessClaims {
   return (
     typeof claims.sub === 'string' &&
     typeof claims.jti === 'string' &&
+    (claims.fid === undefined || typeof claims.fid === 'string') &&
     typeof claims.iat === 'number' &&
     typeof claims.exp === 'number' &&
     typeof claims.iss === 'string' &&
