@@ -171,6 +171,34 @@ describe('Realtime: the /realtime Socket.IO namespace', () => {
       expect(otherEnded).toEqual([]);
     });
 
+    it("a replayed refresh token disconnects the sockets of its family's tokens, not another login's", async () => {
+      const victim = await createUser(t, 'user', 'Replayed');
+      const second = await request(t.http)
+        .post('/v1/auth/login')
+        .send({ email: victim.email, password: DEFAULT_PASSWORD });
+      const stolen = await request(t.http)
+        .post('/v1/auth/refresh')
+        .send({ refreshToken: victim.refreshToken });
+      expect(stolen.status).toBe(200);
+      const sockets = [
+        await clients.connect(victim.accessToken),
+        await clients.connect(stolen.body.accessToken as string),
+      ];
+      const other = await clients.connect(second.body.accessToken as string);
+      const ended = sockets.map((socket) => nextEvent(socket, 'session.ended'));
+      const otherEnded = record(other, 'session.ended');
+
+      const replay = await request(t.http)
+        .post('/v1/auth/refresh')
+        .send({ refreshToken: victim.refreshToken });
+
+      expect(problemOf(replay)).toEqual(problem(401, 'TOKEN_REUSED'));
+      expect(await Promise.all(ended)).toEqual([{ reason: 'revoked' }, { reason: 'revoked' }]);
+      await joined(other, newRoom());
+      expect(other.connected).toBe(true);
+      expect(otherEnded).toEqual([]);
+    });
+
     it('a password change disconnects every socket of the user', async () => {
       const carol = await createUser(t, 'user', 'Carol');
       const sockets = [

@@ -7,9 +7,10 @@ export interface Principal {
   id: string;
   role: Role;
   via: 'token' | 'api-key';
-  /** Access tokens: the jti and expiry (seconds), for logout. */
+  /** Access tokens: the jti and expiry (seconds), for logout, and the refresh token family. */
   tokenId?: string;
   tokenExpiresAt?: number;
+  tokenFamilyId?: string;
   /** API keys: the key's id and scopes. */
   apiKeyId?: string;
   scopes?: readonly ApiKeyScope[];

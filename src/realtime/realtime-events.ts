@@ -55,9 +55,10 @@ export interface ServerToClientEvents {
 /** A socket's session, set by the handshake's authentication. */
 export interface SocketData {
   user: { id: string; name: string; role: Role };
-  /** The access token's jti and expiry (seconds since the epoch). */
+  /** The access token's jti and expiry (seconds since the epoch), and its refresh token family. */
   tokenId: string;
   tokenExpiresAt: number;
+  tokenFamilyId?: string;
 }
 
 export type RealtimeNamespace = Namespace<

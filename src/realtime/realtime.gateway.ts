@@ -30,7 +30,7 @@ import {
   RealtimeSocket,
   SessionEndReason,
 } from './realtime-events';
-import { PUBLIC_ROOM, roleRoom, tokenRoom, userRoom } from './rooms';
+import { familyRoom, PUBLIC_ROOM, roleRoom, tokenRoom, userRoom } from './rooms';
 import { SocketAuthenticator } from './socket-authenticator';
 import { SocketRateLimitGuard } from './socket-rate-limit.guard';
 import { WsAckFilter } from './ws-ack.filter';
@@ -109,12 +109,14 @@ export class RealtimeGateway
 
   /** Never throws: Nest calls it outside any exception filter. */
   async handleConnection(socket: RealtimeSocket): Promise<void> {
-    const { user, tokenId } = socket.data;
+    const { user, tokenId, tokenFamilyId } = socket.data;
     socket.onAny((event: string) =>
       this.messages.inc({ event: CLIENT_EVENTS.has(event) ? event : 'other' }),
     );
     try {
-      await socket.join([userRoom(user.id), roleRoom(user.role), tokenRoom(tokenId)]);
+      const rooms = [userRoom(user.id), roleRoom(user.role), tokenRoom(tokenId)];
+      if (tokenFamilyId) rooms.push(familyRoom(tokenFamilyId));
+      await socket.join(rooms);
       // A revocation stored between the handshake's check and these joins found no room to end.
       await this.authenticator.verify(socket.handshake.auth);
     } catch (error) {
@@ -226,7 +228,11 @@ export class RealtimeGateway
   /** Through the adapter, so the sockets of every instance in the token's (or user's) room end. */
   private endRevoked(revocation: Revocation): void {
     const room =
-      'tokenId' in revocation ? tokenRoom(revocation.tokenId) : userRoom(revocation.userId);
+      'tokenId' in revocation
+        ? tokenRoom(revocation.tokenId)
+        : 'familyId' in revocation
+          ? familyRoom(revocation.familyId)
+          : userRoom(revocation.userId);
     this.server.to(room).emit('session.ended', { reason: 'revoked' });
     this.server.in(room).disconnectSockets(true);
   }

@@ -10,3 +10,6 @@ export const roleRoom = (role: Role): string => `role:${role}`;
 
 /** Every socket authenticated with one access token, to end them when it is revoked (logout). */
 export const tokenRoom = (tokenId: string): string => `token:${tokenId}`;
+
+/** Every socket authenticated with a token of one refresh token family (ended on a replay). */
+export const familyRoom = (familyId: string): string => `family:${familyId}`;

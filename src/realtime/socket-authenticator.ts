@@ -31,6 +31,7 @@ export class SocketAuthenticator {
       user: { id: user.id, name: user.name, role: principal.role },
       tokenId: principal.tokenId,
       tokenExpiresAt: principal.tokenExpiresAt,
+      tokenFamilyId: principal.tokenFamilyId,
     };
   }
 

@@ -1,7 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
 
-/** What was revoked: one access token (logout) or every token of a user issued until now. */
-export type Revocation = { tokenId: string } | { userId: string };
+/**
+ * What was revoked: one access token (logout), the tokens of a refresh token family (a replay) or
+ * every token of a user issued until now.
+ */
+export type Revocation = { tokenId: string } | { familyId: string } | { userId: string };
 
 /**
  * Tells this process that tokens were revoked, after the revocation is stored, so sessions held

@@ -104,6 +104,7 @@ export class TokensService {
       via: 'token',
       tokenId: payload.jti,
       tokenExpiresAt: payload.exp,
+      tokenFamilyId: payload.fid,
     };
   }
 
@@ -162,6 +163,7 @@ export class TokensService {
     // rotated the stolen token holds one of those.
     await this.revokeFamily(outcome.reusedFamily);
     await this.revocations.revokeFamily(outcome.reusedFamily, this.jwtConfig.accessTtlSeconds);
+    this.notices.notify({ familyId: outcome.reusedFamily });
     throw new Unauthorized(
       'TOKEN_REUSED',
       'The refresh token was already used; every session of this login is revoked.',
