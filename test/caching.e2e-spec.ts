@@ -230,6 +230,58 @@ describe('Response cache', () => {
       expect(await counterValue(t, 'cache_misses_total')).toBe(misses + 1);
     });
   });
+
+  describeWithSharedServices('an invalidation the store refuses', () => {
+    afterEach(() => jest.restoreAllMocks());
+
+    const rename = (id: string, name: string) =>
+      request(t.http).patch(`/v1/users/${id}`).set(bearer(admin.accessToken)).send({ name });
+    /** SET on the shared Redis client (how the tag's new version is written) fails as in an outage. */
+    const failSets = () =>
+      jest
+        .spyOn(t.app.get<Redis>(REDIS), 'set')
+        .mockRejectedValue(new Error('Connection is closed.'));
+
+    it('is not lost: the write succeeds, the stale entry is never served, and the tag is bumped once the store takes it', async () => {
+      const target = await createUser(t, 'user', 'Before Outage');
+      await getUser(t, target.user.id, target);
+      expect((await getUser(t, target.user.id, target)).headers['x-cache']).toBe('HIT');
+
+      const sets = failSets();
+      expect((await rename(target.user.id, 'During Outage')).status).toBe(200);
+      // Still refused: computed anew, and neither served from nor written to the cache.
+      for (let i = 0; i < 2; i++) {
+        const read = await getUser(t, target.user.id, target);
+        expect([read.headers['x-cache'], read.body.name]).toEqual(['MISS', 'During Outage']);
+      }
+
+      sets.mockRestore();
+      const next = await getUser(t, target.user.id, target);
+      expect([next.headers['x-cache'], next.body.name]).toEqual(['MISS', 'During Outage']);
+      const cached = await getUser(t, target.user.id, target);
+      expect([cached.headers['x-cache'], cached.body.name]).toEqual(['HIT', 'During Outage']);
+    });
+
+    it('is retried in the background, so the stale entry is gone without a read on this instance', async () => {
+      const target = await createUser(t, 'user', 'Before Blip');
+      await getUser(t, target.user.id, target);
+      const tagKey = `${t.config.redis.prefix}cache:tag:users`;
+      const redis = t.app.get<Redis>(REDIS);
+
+      // One refused SET: the invalidation's; the retry a second later lands.
+      jest.spyOn(redis, 'set').mockRejectedValueOnce(new Error('Connection is closed.'));
+      const before = await redis.get(tagKey);
+      expect((await rename(target.user.id, 'After Blip')).status).toBe(200);
+      expect(await redis.get(tagKey)).toBe(before);
+
+      // Bounded: the retry runs every second.
+      const deadline = Date.now() + 5000;
+      while ((await redis.get(tagKey)) === before && Date.now() < deadline) await sleep(100);
+      expect(await redis.get(tagKey)).not.toBe(before);
+      const next = await getUser(t, target.user.id, target);
+      expect([next.headers['x-cache'], next.body.name]).toEqual(['MISS', 'After Blip']);
+    });
+  });
 });
 
 describeWithSharedServices('Response cache shared by two instances', () => {
@@ -262,66 +314,6 @@ describeWithSharedServices('Response cache shared by two instances', () => {
     expect(patched.status).toBe(200);
     const again = await getUser(a, user.user.id, user);
     expect([again.headers['x-cache'], again.body.name]).toEqual(['MISS', 'Renamed On B']);
-  });
-});
-
-describeWithSharedServices('Response cache: an invalidation the store refuses', () => {
-  let t: TestApp;
-  let admin: Session;
-
-  beforeAll(async () => {
-    t = await startTestApp();
-    admin = await createUser(t, 'admin');
-  });
-  afterAll(() => t.close());
-  afterEach(() => jest.restoreAllMocks());
-
-  const rename = (id: string, name: string) =>
-    request(t.http).patch(`/v1/users/${id}`).set(bearer(admin.accessToken)).send({ name });
-  /** SET on the shared Redis client (how the tag's new version is written) fails as in an outage. */
-  const failSets = () =>
-    jest
-      .spyOn(t.app.get<Redis>(REDIS), 'set')
-      .mockRejectedValue(new Error('Connection is closed.'));
-
-  it('is not lost: the write succeeds, the stale entry is never served, and the tag is bumped once the store takes it', async () => {
-    const target = await createUser(t, 'user', 'Before Outage');
-    await getUser(t, target.user.id, target);
-    expect((await getUser(t, target.user.id, target)).headers['x-cache']).toBe('HIT');
-
-    const sets = failSets();
-    expect((await rename(target.user.id, 'During Outage')).status).toBe(200);
-    // Still refused: computed anew, and neither served from nor written to the cache.
-    for (let i = 0; i < 2; i++) {
-      const read = await getUser(t, target.user.id, target);
-      expect([read.headers['x-cache'], read.body.name]).toEqual(['MISS', 'During Outage']);
-    }
-
-    sets.mockRestore();
-    const next = await getUser(t, target.user.id, target);
-    expect([next.headers['x-cache'], next.body.name]).toEqual(['MISS', 'During Outage']);
-    const cached = await getUser(t, target.user.id, target);
-    expect([cached.headers['x-cache'], cached.body.name]).toEqual(['HIT', 'During Outage']);
-  });
-
-  it('is retried in the background, so the stale entry is gone without a read on this instance', async () => {
-    const target = await createUser(t, 'user', 'Before Blip');
-    await getUser(t, target.user.id, target);
-    const tagKey = `${t.config.redis.prefix}cache:tag:users`;
-    const redis = t.app.get<Redis>(REDIS);
-
-    // One refused SET: the invalidation's; the retry a second later lands.
-    jest.spyOn(redis, 'set').mockRejectedValueOnce(new Error('Connection is closed.'));
-    const before = await redis.get(tagKey);
-    expect((await rename(target.user.id, 'After Blip')).status).toBe(200);
-    expect(await redis.get(tagKey)).toBe(before);
-
-    // Bounded: the retry runs every second.
-    const deadline = Date.now() + 5000;
-    while ((await redis.get(tagKey)) === before && Date.now() < deadline) await sleep(100);
-    expect(await redis.get(tagKey)).not.toBe(before);
-    const next = await getUser(t, target.user.id, target);
-    expect([next.headers['x-cache'], next.body.name]).toEqual(['MISS', 'After Blip']);
   });
 });
 

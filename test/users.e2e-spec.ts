@@ -662,6 +662,69 @@ describe('Users', () => {
       expect(await countRows(t, 'users')).toBeGreaterThan(0);
     });
   });
+
+  describeWithSharedServices('a session-ending change while Redis refuses the revocation', () => {
+    /** The next SET on the shared Redis client (the revocation) fails as in an outage. */
+    function failNextRevocation(): void {
+      jest
+        .spyOn(t.app.get<Redis>(REDIS), 'set')
+        .mockRejectedValueOnce(new Error('Connection is closed.'));
+    }
+    const me = (session: Session) =>
+      request(t.http).get('/v1/users/me').set(bearer(session.accessToken));
+    const unavailable = expect.objectContaining({ status: 503, code: 'SERVICE_UNAVAILABLE' });
+
+    afterEach(() => jest.restoreAllMocks());
+
+    it('DELETE: 503 and nothing deleted, the token still valid; a retry deletes and ends it', async () => {
+      const target = await createUser(t, 'user');
+      const remove = () =>
+        request(t.http).delete(`/v1/users/${target.user.id}`).set(bearer(admin.accessToken));
+
+      failNextRevocation();
+      expect(problemOf(await remove())).toEqual(unavailable);
+      expect(await userRow(t, target.user.id)).toBeDefined();
+      expect((await me(target)).status).toBe(200);
+
+      expect((await remove()).status).toBe(204);
+      expect(problemOf(await me(target))).toEqual(problem(401, 'INVALID_TOKEN'));
+    });
+
+    it('PATCH isActive=false: 503 and still active; a retry deactivates and ends the session', async () => {
+      const target = await createUser(t, 'user');
+      const deactivate = () =>
+        request(t.http)
+          .patch(`/v1/users/${target.user.id}`)
+          .set(bearer(admin.accessToken))
+          .send({ isActive: false });
+
+      failNextRevocation();
+      expect(problemOf(await deactivate())).toEqual(unavailable);
+      expect(await userRow(t, target.user.id)).toMatchObject({ isActive: true });
+      expect((await me(target)).status).toBe(200);
+
+      expect((await deactivate()).status).toBe(200);
+      expect(problemOf(await me(target))).toEqual(problem(401, 'INVALID_TOKEN'));
+    });
+
+    it('POST /v1/auth/password: 503 and the old password kept; a retry changes it and ends the session', async () => {
+      const target = await createUser(t, 'user');
+      const change = () =>
+        request(t.http)
+          .post('/v1/auth/password')
+          .set(bearer(target.accessToken))
+          .send({ currentPassword: DEFAULT_PASSWORD, newPassword: 'a-new-password-1234' });
+
+      failNextRevocation();
+      expect(problemOf(await change())).toEqual(unavailable);
+      expect((await login(t, target.email)).user.id).toBe(target.user.id);
+      expect((await me(target)).status).toBe(200);
+
+      expect((await change()).status).toBe(204);
+      expect(problemOf(await me(target))).toEqual(problem(401, 'INVALID_TOKEN'));
+      expect((await login(t, target.email, 'a-new-password-1234')).user.id).toBe(target.user.id);
+    });
+  });
 });
 
 describe('Users: the last active admin', () => {
@@ -812,78 +875,3 @@ describe('Users: the bootstrap admin', () => {
     });
   });
 });
-
-describeWithSharedServices(
-  'Users: a session-ending change while Redis refuses the revocation',
-  () => {
-    let t: TestApp;
-    let admin: Session;
-
-    beforeAll(async () => {
-      t = await startTestApp();
-      admin = await createUser(t, 'admin');
-    });
-    afterAll(() => t.close());
-
-    /** The next SET on the shared Redis client (the revocation) fails as in an outage. */
-    function failNextRevocation(): void {
-      jest
-        .spyOn(t.app.get<Redis>(REDIS), 'set')
-        .mockRejectedValueOnce(new Error('Connection is closed.'));
-    }
-    const me = (session: Session) =>
-      request(t.http).get('/v1/users/me').set(bearer(session.accessToken));
-    const unavailable = expect.objectContaining({ status: 503, code: 'SERVICE_UNAVAILABLE' });
-
-    afterEach(() => jest.restoreAllMocks());
-
-    it('DELETE: 503 and nothing deleted, the token still valid; a retry deletes and ends it', async () => {
-      const target = await createUser(t, 'user');
-      const remove = () =>
-        request(t.http).delete(`/v1/users/${target.user.id}`).set(bearer(admin.accessToken));
-
-      failNextRevocation();
-      expect(problemOf(await remove())).toEqual(unavailable);
-      expect(await userRow(t, target.user.id)).toBeDefined();
-      expect((await me(target)).status).toBe(200);
-
-      expect((await remove()).status).toBe(204);
-      expect(problemOf(await me(target))).toEqual(problem(401, 'INVALID_TOKEN'));
-    });
-
-    it('PATCH isActive=false: 503 and still active; a retry deactivates and ends the session', async () => {
-      const target = await createUser(t, 'user');
-      const deactivate = () =>
-        request(t.http)
-          .patch(`/v1/users/${target.user.id}`)
-          .set(bearer(admin.accessToken))
-          .send({ isActive: false });
-
-      failNextRevocation();
-      expect(problemOf(await deactivate())).toEqual(unavailable);
-      expect(await userRow(t, target.user.id)).toMatchObject({ isActive: true });
-      expect((await me(target)).status).toBe(200);
-
-      expect((await deactivate()).status).toBe(200);
-      expect(problemOf(await me(target))).toEqual(problem(401, 'INVALID_TOKEN'));
-    });
-
-    it('POST /v1/auth/password: 503 and the old password kept; a retry changes it and ends the session', async () => {
-      const target = await createUser(t, 'user');
-      const change = () =>
-        request(t.http)
-          .post('/v1/auth/password')
-          .set(bearer(target.accessToken))
-          .send({ currentPassword: DEFAULT_PASSWORD, newPassword: 'a-new-password-1234' });
-
-      failNextRevocation();
-      expect(problemOf(await change())).toEqual(unavailable);
-      expect((await login(t, target.email)).user.id).toBe(target.user.id);
-      expect((await me(target)).status).toBe(200);
-
-      expect((await change()).status).toBe(204);
-      expect(problemOf(await me(target))).toEqual(problem(401, 'INVALID_TOKEN'));
-      expect((await login(t, target.email, 'a-new-password-1234')).user.id).toBe(target.user.id);
-    });
-  },
-);
