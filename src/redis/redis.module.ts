@@ -43,7 +43,8 @@ export class RedisModule {
 
 /**
  * Fails fast: while Redis is unreachable a command errors at once (no offline queue, no retries)
- * instead of holding the request; callers decide (token checks fail closed, rate limits open).
+ * instead of holding the request; callers decide (token checks fail closed, rate limits count in
+ * memory).
  * Resolves once the first connection attempt has settled, so the first requests find it ready;
  * with Redis down at boot the API still starts (not ready) and reconnects in the background.
  */

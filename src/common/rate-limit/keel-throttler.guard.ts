@@ -101,7 +101,8 @@ export class KeelThrottlerGuard extends ThrottlerGuard {
       return undefined;
     } catch (error) {
       if (error instanceof ThrottlerException) return { request, error };
-      // The counters' store is down: serve unlimited rather than refuse everyone (fail open).
+      // The counters failed unexpectedly (an outage of Redis is handled by the store, which
+      // then counts in memory): serve unlimited rather than refuse everyone (fail open).
       this.logger.warn(
         `rate limit "${request.throttler.name}" not enforced: ${(error as Error).message}`,
       );

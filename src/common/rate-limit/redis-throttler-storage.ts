@@ -1,5 +1,6 @@
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
-import type { ThrottlerStorage } from '@nestjs/throttler';
+import { Logger, OnApplicationShutdown } from '@nestjs/common';
+import { type ThrottlerStorage, ThrottlerStorageService } from '@nestjs/throttler';
 import type Redis from 'ioredis';
 
 const COMMAND = 'keelRateLimitHit';
@@ -19,9 +20,19 @@ type WithCommand = Redis & {
  * The package's counting script, run by EVALSHA instead of sending its source with every hit
  * (ioredis falls back to EVAL once when Redis lost it). Keys are `<key>:hits` and
  * `<key>:blocked`, so they carry REDIS_PREFIX like every other Keel key.
+ *
+ * While Redis is unreachable, each instance counts in its own memory (the package's in-memory
+ * storage): the limits hold per instance instead of not at all, so an outage does not open the
+ * credentials window to guessing. Counting returns to Redis, from zero, when it answers again.
  */
-export class RedisThrottlerStorage extends ThrottlerStorageRedisService {
+export class RedisThrottlerStorage
+  extends ThrottlerStorageRedisService
+  implements OnApplicationShutdown
+{
   private readonly client: WithCommand;
+  private readonly logger = new Logger('RateLimit');
+  private readonly local = new ThrottlerStorageService();
+  private counting: 'redis' | 'local' = 'redis';
 
   constructor(redis: Redis) {
     super(redis);
@@ -36,14 +47,29 @@ export class RedisThrottlerStorage extends ThrottlerStorageRedisService {
     blockDuration: number,
     throttlerName: string,
   ): ReturnType<ThrottlerStorage['increment']> {
-    const result = await this.client[COMMAND](
-      `${key}:hits`,
-      `${key}:blocked`,
-      throttlerName,
-      ttl,
-      limit,
-      blockDuration,
-    );
+    let result: unknown;
+    try {
+      result = await this.client[COMMAND](
+        `${key}:hits`,
+        `${key}:blocked`,
+        throttlerName,
+        ttl,
+        limit,
+        blockDuration,
+      );
+    } catch (error) {
+      if (this.counting === 'redis') {
+        this.logger.warn(
+          `rate limits counted by this instance alone while Redis is unavailable: ${(error as Error).message}`,
+        );
+      }
+      this.counting = 'local';
+      return this.local.increment(key, ttl, limit, blockDuration, throttlerName);
+    }
+    if (this.counting === 'local') {
+      this.logger.log('rate limits counted in Redis again');
+      this.counting = 'redis';
+    }
     if (!Array.isArray(result) || result.length !== 4 || !result.every(isNumber)) {
       throw new TypeError(`Unexpected rate limit counters from Redis: ${JSON.stringify(result)}`);
     }
@@ -54,6 +80,10 @@ export class RedisThrottlerStorage extends ThrottlerStorageRedisService {
       isBlocked: isBlocked === 1,
       timeToBlockExpire: Math.ceil(timeToBlockExpire / 1000),
     };
+  }
+
+  onApplicationShutdown(): void {
+    this.local.onApplicationShutdown();
   }
 }
 
