@@ -34,6 +34,7 @@ export class CacheService implements OnModuleDestroy {
   private readonly misses;
   private readonly pending = new Set<string>();
   private retryTimer?: NodeJS.Timeout;
+  private retrying?: Promise<boolean>;
 
   constructor(
     @Inject(CACHE_MANAGER) private readonly cache: Cache,
@@ -111,8 +112,16 @@ export class CacheService implements OnModuleDestroy {
     return version;
   }
 
-  /** Tries the pending bumps again; true once none is left. */
-  private async retryPending(): Promise<boolean> {
+  /**
+   * Tries the pending bumps again; true once none is left. Concurrent callers (every lookup of a
+   * pending tag, the timer) share one attempt instead of each bumping the tag.
+   */
+  private retryPending(): Promise<boolean> {
+    this.retrying ??= this.bumpPending().finally(() => (this.retrying = undefined));
+    return this.retrying;
+  }
+
+  private async bumpPending(): Promise<boolean> {
     for (const tag of [...this.pending]) {
       try {
         await this.bump(tag);
