@@ -3,42 +3,38 @@ import { Reflector } from '@nestjs/core';
 import {
   InjectThrottlerOptions,
   InjectThrottlerStorage,
-  ThrottlerException,
   ThrottlerGuard,
   ThrottlerModuleOptions,
   ThrottlerOptions,
   ThrottlerRequest,
-  ThrottlerStorage,
 } from '@nestjs/throttler';
 import { Counter } from 'prom-client';
 import { MetricsService } from '../metrics/metrics.service';
 import { NO_RATE_LIMIT_KEY } from './rate-limit.decorators';
+import { RateLimitStorage, WindowHit, WindowRecord } from './rate-limit-storage';
 
-interface Refusal {
-  request: ThrottlerRequest;
-  error: ThrottlerException;
-}
+type Window = Omit<ThrottlerRequest, 'context'> & Pick<ThrottlerOptions, 'skipIf'>;
 
 /**
  * @nestjs/throttler's guard, run after authentication (so limits follow the principal), with
  * a standard Retry-After and the blocking limit's X-RateLimit-* headers on a 429.
  *
- * Every window that applies is counted at once, so their increments leave in one Redis write
- * (ioredis pipelines the commands of one tick) instead of one round trip per window. A request
- * one window refuses still counts in the others; when several refuse, the shortest window (the
- * base guard sorts them by ttl) names the limit. Windows are configured in RateLimitModule only:
- * the package's per-route `@Throttle()` and `@SkipThrottle()` are not read (lint forbids them);
- * routes use `@NoRateLimit()` and `@StrictRateLimit()`.
+ * Every window that applies is counted by one call to the storage (one Redis command), not one
+ * round trip per window; the headers are the base guard's. A request one window refuses still
+ * counts in the others; when several refuse, the shortest window (the base guard sorts them by
+ * ttl) names the limit. Windows are configured in RateLimitModule only: the package's per-route
+ * `@Throttle()` and `@SkipThrottle()` are not read (lint forbids them); routes use
+ * `@NoRateLimit()` and `@StrictRateLimit()`.
  */
 @Injectable()
 export class KeelThrottlerGuard extends ThrottlerGuard {
   private readonly limited: Counter<'limit'>;
   /** Each configured window, resolved once at start. */
-  private windows: (Omit<ThrottlerRequest, 'context'> & Pick<ThrottlerOptions, 'skipIf'>)[] = [];
+  private windows: Window[] = [];
 
   constructor(
     @InjectThrottlerOptions() options: ThrottlerModuleOptions,
-    @InjectThrottlerStorage() storage: ThrottlerStorage,
+    @InjectThrottlerStorage() private readonly storage: RateLimitStorage,
     reflector: Reflector,
     metrics: MetricsService,
   ) {
@@ -74,55 +70,82 @@ export class KeelThrottlerGuard extends ThrottlerGuard {
   }
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
-    if (await this.shouldSkip(context)) return true;
-    const outcomes = await Promise.all(
-      this.windows
-        .filter((window) => !window.skipIf?.(context))
-        .map((window) => this.count({ ...window, context })),
-    );
-    const refusal = outcomes.find((outcome) => outcome !== undefined);
-    if (refusal) this.refuse(refusal);
+    if (this.isExempt(context)) return true;
+    const windows = this.windows.filter((window) => !window.skipIf?.(context));
+    if (windows.length === 0) return true;
+    const { req, res } = this.getRequestResponse(context);
+    const trackers: string[] = [];
+    const hits: WindowHit[] = [];
+    for (const { throttler, getTracker, generateKey, ttl, limit, blockDuration } of windows) {
+      // Keel's trackers answer at once; a promise (the package's type allows it) is awaited.
+      const found = getTracker(req, context);
+      const tracker = typeof found === 'string' ? found : await found;
+      const name = throttler.name ?? 'default';
+      trackers.push(tracker);
+      hits.push({ name, key: generateKey(context, tracker, name), ttl, limit, blockDuration });
+    }
+    let records: WindowRecord[];
+    try {
+      records = await this.storage.incrementAll(hits);
+    } catch (error) {
+      // The counters failed unexpectedly (an outage of Redis is handled by the store, which
+      // then counts in memory): serve unlimited rather than refuse everyone (fail open).
+      this.logger.warn(`rate limits not enforced: ${(error as Error).message}`);
+      return true;
+    }
+    // The base guard's headers, per window; windows are sorted by ttl, so the first refusal
+    // is the shortest window's.
+    let refusal: number | undefined;
+    records.forEach((record, i) => {
+      const { name, limit } = hits[i];
+      const suffix = name === 'default' ? '' : `-${name}`;
+      if (record.isBlocked) {
+        refusal ??= i;
+        this.setResponseHeader(res, `Retry-After${suffix}`, record.timeToBlockExpire);
+      }
+      this.setResponseHeader(res, `X-RateLimit-Limit${suffix}`, limit);
+      this.setResponseHeader(
+        res,
+        `X-RateLimit-Remaining${suffix}`,
+        Math.max(0, limit - record.totalHits),
+      );
+      this.setResponseHeader(res, `X-RateLimit-Reset${suffix}`, record.timeToExpire);
+    });
+    if (refusal !== undefined) {
+      await this.refuse(context, hits[refusal], trackers[refusal], records[refusal]);
+    }
     return true;
   }
 
-  protected override shouldSkip(context: ExecutionContext): Promise<boolean> {
-    return Promise.resolve(
+  private isExempt(context: ExecutionContext): boolean {
+    return (
       this.reflector.getAllAndOverride<boolean | undefined>(NO_RATE_LIMIT_KEY, [
         context.getHandler(),
         context.getClass(),
-      ]) === true,
+      ]) === true
     );
   }
 
-  /** One window's hit: a refusal, or undefined when it lets the request through. */
-  private async count(request: ThrottlerRequest): Promise<Refusal | undefined> {
-    try {
-      await this.handleRequest(request);
-      return undefined;
-    } catch (error) {
-      if (error instanceof ThrottlerException) return { request, error };
-      // The counters failed unexpectedly (an outage of Redis is handled by the store, which
-      // then counts in memory): serve unlimited rather than refuse everyone (fail open).
-      this.logger.warn(
-        `rate limit "${request.throttler.name}" not enforced: ${(error as Error).message}`,
-      );
-      return undefined;
-    }
-  }
-
-  private refuse({ request, error }: Refusal): never {
-    const { res } = this.getRequestResponse(request.context);
-    const name = request.throttler.name ?? 'default';
-    // The base guard set Retry-After (or Retry-After-<name>) from the store's remaining block.
-    const remaining = (res as { getHeader(name: string): number | string | undefined }).getHeader(
-      name === 'default' ? 'Retry-After' : `Retry-After-${name}`,
-    );
-    const retryAfter = String(remaining ?? Math.ceil(request.blockDuration / 1000));
+  /** The refusing window's headers without suffix, then the base guard's ThrottlerException. */
+  private async refuse(
+    context: ExecutionContext,
+    hit: WindowHit,
+    tracker: string,
+    record: WindowRecord,
+  ): Promise<void> {
+    const { res } = this.getRequestResponse(context);
+    const retryAfter = String(record.timeToBlockExpire || Math.ceil(hit.blockDuration / 1000));
     this.setResponseHeader(res, 'Retry-After', retryAfter);
-    this.setResponseHeader(res, 'X-RateLimit-Limit', request.limit);
+    this.setResponseHeader(res, 'X-RateLimit-Limit', hit.limit);
     this.setResponseHeader(res, 'X-RateLimit-Remaining', 0);
     this.setResponseHeader(res, 'X-RateLimit-Reset', retryAfter);
-    this.limited.inc({ limit: name });
-    throw error;
+    this.limited.inc({ limit: hit.name });
+    await this.throwThrottlingException(context, {
+      limit: hit.limit,
+      ttl: hit.ttl,
+      key: hit.key,
+      tracker,
+      ...record,
+    });
   }
 }

@@ -7,6 +7,7 @@ import type { Principal } from '../../auth/principal';
 import { AppConfig } from '../../config/app-config';
 import { REDIS } from '../../redis/redis.module';
 import { KeelThrottlerGuard } from './keel-throttler.guard';
+import { MemoryThrottlerStorage } from './memory-throttler-storage';
 import { RedisThrottlerStorage } from './redis-throttler-storage';
 import { STRICT_RATE_LIMIT_KEY } from './rate-limit.decorators';
 
@@ -65,7 +66,7 @@ const isCredentialRoute = (context: ExecutionContext) =>
           getTracker: principalOrIp,
           // One bucket per limit and caller across routes (the default keys by route too).
           generateKey: (_context, tracker, name) => `${prefix}rate:${name}:${tracker}`,
-          storage: redis ? new RedisThrottlerStorage(redis) : undefined,
+          storage: redis ? new RedisThrottlerStorage(redis) : new MemoryThrottlerStorage(),
         };
       },
     }),
