@@ -1,6 +1,8 @@
 import type Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
+import { getStorageToken } from '@nestjs/throttler';
+import type { RateLimitStorage } from '../src/common/rate-limit/rate-limit-storage';
 import { REDIS } from '../src/redis/redis.module';
 import { UserResponse } from '../src/users/dto/user-response.dto';
 import { Role } from '../src/users/role';
@@ -394,6 +396,36 @@ describeWithSharedServices('Rate limits shared by two instances', () => {
     const ttl = await redis.pttl(`${prefix}rate:default:user:${session.user.id}:hits`);
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(a.config.rateLimit.ttlSeconds * 1000);
+  });
+
+  it('counts each window of one call on its own, in order, and blocks past the limit', async () => {
+    const storage = a.app.get<RateLimitStorage>(getStorageToken(), { strict: false });
+    const key = `${prefix}rate:probe:${randomUUID()}`;
+    const short = {
+      name: 'default',
+      key: `${key}:short`,
+      ttl: 60_000,
+      limit: 1,
+      blockDuration: 5_000,
+    };
+    const long = {
+      name: 'hourly',
+      key: `${key}:long`,
+      ttl: 3_600_000,
+      limit: 5,
+      blockDuration: 3_600_000,
+    };
+    expect(await storage.incrementAll([short, long])).toEqual([
+      { totalHits: 1, timeToExpire: 60, isBlocked: false, timeToBlockExpire: 0 },
+      { totalHits: 1, timeToExpire: 3600, isBlocked: false, timeToBlockExpire: 0 },
+    ]);
+    // @nestjs/throttler's own single-window call goes through the same script.
+    expect(
+      await storage.increment(short.key, short.ttl, short.limit, short.blockDuration, short.name),
+    ).toEqual({ totalHits: 2, timeToExpire: 60, isBlocked: true, timeToBlockExpire: 5 });
+    const [blocked, counted] = await storage.incrementAll([short, long]);
+    expect(blocked).toMatchObject({ totalHits: 3, isBlocked: true, timeToBlockExpire: 5 });
+    expect(counted).toMatchObject({ totalHits: 2, isBlocked: false });
   });
 
   it("counts an IP's anonymous requests to either instance in one window", async () => {
