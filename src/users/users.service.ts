@@ -253,11 +253,6 @@ export class UsersService {
   }
 
   /**
-   * Refresh tokens created until now are over (checked when they rotate): also one a rotation
-   * was creating while this change waited for the row lock. clock_timestamp(), not now(): the
-   * transaction may have started before that rotation committed.
-   */
-  /**
    * The revocation made inside the transaction ended every token issued before it; this one, after
    * the commit, covers a login that raced the change, and ends the user's open sockets. The change
    * is committed by then: a failure here is logged, not answered with an error.
@@ -270,6 +265,11 @@ export class UsersService {
     }
   }
 
+  /**
+   * Refresh tokens created until now are over (checked when they rotate): also one a rotation
+   * was creating while this change waited for the row lock. clock_timestamp(), not now(): the
+   * transaction may have started before that rotation committed.
+   */
   private async endSessions(manager: EntityManager, id: string): Promise<void> {
     await manager.query('UPDATE users SET sessions_valid_after = clock_timestamp() WHERE id = $1', [
       id,
