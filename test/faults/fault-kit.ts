@@ -100,6 +100,19 @@ export function within<T>(what: string, promise: Promise<T>, timeoutMs: number):
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * Runs the assertions; when one fails, its message carries the process's recent log, so a
+ * failure seen once in CI can be explained from its output.
+ */
+export function withProcessLog(keel: KeelProcess, assert: () => void): void {
+  try {
+    assert();
+  } catch (error) {
+    const log = keel.stdout().slice(-20_000);
+    throw new Error(`${(error as Error).message}\n\nKeel's log:\n${log}`, { cause: error });
+  }
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

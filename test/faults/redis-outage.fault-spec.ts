@@ -1,5 +1,6 @@
 import { KeelProcess, killProcess } from '../helpers/child-process';
 import {
+  Answer,
   call,
   createApiKey,
   FaultServices,
@@ -9,6 +10,7 @@ import {
   startFaultServices,
   until,
   within,
+  withProcessLog,
 } from './fault-kit';
 
 /** A request whose dependency is down must fail in bounded time, not hang (ms). */
@@ -183,10 +185,14 @@ describe('Redis stopped under a serving API (production build, private PostgreSQ
     );
     expect(job).toMatchObject({ status: 'completed', result: { count: 2, sum: 6 } });
 
-    // ...and limits hold again (the restarted Redis starts with empty counters).
-    const limited = [];
+    // ...and limits hold again (the restarted Redis starts with empty counters). This failed once
+    // in 15 runs of the fault suite (one extra hit on the IP's bucket, cause unknown): the
+    // failure message carries the API's log.
+    const limited: Answer[] = [];
     for (let i = 0; i <= LIMIT; i++) limited.push(await features());
-    expect(limited.slice(0, LIMIT).map((res) => res.status)).toEqual(Array(LIMIT).fill(200));
+    withProcessLog(api as KeelProcess, () => {
+      expect(limited.slice(0, LIMIT).map((res) => res.status)).toEqual(Array(LIMIT).fill(200));
+    });
     expect(problemOf(limited[LIMIT])).toEqual({
       status: 429,
       type: 'application/problem+json',
