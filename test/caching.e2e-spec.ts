@@ -2,6 +2,8 @@ import type Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
+import { RevocationStore } from '../src/auth/tokens/revocation-store';
+import { CacheService } from '../src/common/cache/cache.service';
 import { REDIS } from '../src/redis/redis.module';
 import {
   accessClaims,
@@ -213,6 +215,75 @@ describe('Response cache', () => {
         'MISS',
         { total: total + 1, byRole: { ...byRole, guest: byRole.guest + 1 } },
       ]);
+    });
+  });
+
+  describe('read ahead of the revocation check', () => {
+    afterEach(() => jest.restoreAllMocks());
+
+    /** Records when each cache lookup starts and when each revocation check is asked and answered. */
+    function recordOrder(): string[] {
+      const events: string[] = [];
+      const cache = t.app.get(CacheService);
+      const lookup = cache.lookup.bind(cache);
+      jest.spyOn(cache, 'lookup').mockImplementation((key, tags) => {
+        events.push(`lookup ${key}`);
+        return lookup(key, tags);
+      });
+      const revocations = t.app.get(RevocationStore);
+      const isRevoked = revocations.isRevoked.bind(revocations);
+      jest.spyOn(revocations, 'isRevoked').mockImplementation(async (...args) => {
+        events.push('revocation asked');
+        const revoked = await isRevoked(...args);
+        events.push(`revocation answered: ${revoked}`);
+        return revoked;
+      });
+      return events;
+    }
+
+    it("starts a known token's cache read while its revocation check is under way, and reads once", async () => {
+      const session = await createUser(t, 'user', 'Early');
+      const url = `/v1/users/${session.user.id}`;
+      // The first request verifies the token's signature; from then on the token is known.
+      expect((await getUser(t, session.user.id, session)).headers['x-cache']).toBe('MISS');
+      const events = recordOrder();
+
+      const hit = await getUser(t, session.user.id, session);
+
+      expect([hit.status, hit.headers['x-cache'], hit.body.id]).toEqual([
+        200,
+        'HIT',
+        session.user.id,
+      ]);
+      expect(events).toEqual([
+        'revocation asked',
+        `lookup http:user:${session.user.id}:${url}`,
+        'revocation answered: false',
+      ]);
+    });
+
+    it('neither serves nor counts what it read for a token revoked since', async () => {
+      const session = await createUser(t, 'user', 'Revoked');
+      await getUser(t, session.user.id, session);
+      expect((await getUser(t, session.user.id, session)).headers['x-cache']).toBe('HIT');
+      const logout = await request(t.http)
+        .post('/v1/auth/logout')
+        .set(bearer(session.accessToken))
+        .send({ refreshToken: session.refreshToken });
+      expect(logout.status).toBe(204);
+      const hits = await counterValue(t, 'cache_hits_total');
+      const events = recordOrder();
+
+      const res = await getUser(t, session.user.id, session);
+
+      expect(problemOf(res)).toEqual(problem(401, 'INVALID_TOKEN'));
+      expect(res.headers['x-cache']).toBeUndefined();
+      expect(events).toEqual([
+        'revocation asked',
+        `lookup http:user:${session.user.id}:/v1/users/${session.user.id}`,
+        'revocation answered: true',
+      ]);
+      expect(await counterValue(t, 'cache_hits_total')).toBe(hits);
     });
   });
 

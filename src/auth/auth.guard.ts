@@ -1,6 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import passport from 'passport';
+import { HttpCacheInterceptor } from '../common/cache/http-cache.interceptor';
 import { AppError, Unauthorized } from '../common/errors/domain-errors';
 import { HttpRequest } from '../common/http/http-request';
 import { ApiKeysService } from './api-keys/api-keys.service';
@@ -23,6 +24,7 @@ export class AuthGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly apiKeys: ApiKeysService,
     private readonly jwtStrategy: JwtStrategy,
+    private readonly httpCache: HttpCacheInterceptor,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -38,6 +40,8 @@ export class AuthGuard implements CanActivate {
               this.jwtStrategy,
               request,
               context.switchToHttp().getResponse(),
+              // A cached route's entry is read beside the revocation check, in one round trip.
+              (userId) => this.httpCache.prefetch(context, { id: userId }),
             );
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
@@ -50,16 +54,22 @@ export class AuthGuard implements CanActivate {
    * passport-jwt with this application's strategy instance, not the name 'jwt': passport's
    * registry is global to the process, so with several apps in one process (e2e suites) the
    * last one booted would check every app's tokens against its own secret and revocations.
-   * Static: the Socket.IO handshake verifies its token with it too.
+   * Static: the Socket.IO handshake verifies its token with it too. `claimed` hears the user a
+   * token verified before names, while its revocation check is under way.
    */
   static authenticateBearer(
     jwtStrategy: JwtStrategy,
     request: Pick<AuthRequest, 'headers'>,
     response?: unknown,
+    claimed?: (userId: string) => void,
   ): Promise<Principal> {
     const token = bearerToken(request);
     const claims = token === undefined ? undefined : jwtStrategy.verified.get(token);
-    if (claims) return jwtStrategy.validate(request, claims);
+    if (claims) {
+      const principal = jwtStrategy.validate(request, claims);
+      if (typeof claims.sub === 'string') claimed?.(claims.sub);
+      return principal;
+    }
     // A copy per request: passport attaches the request's success/fail callbacks to it.
     const strategy = Object.create(jwtStrategy) as JwtStrategy;
     return new Promise((resolve, reject) => {

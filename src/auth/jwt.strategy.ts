@@ -34,7 +34,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   }
 
   /** Tokens verified before, so a repeat skips passport and the signature check. */
-  readonly verified = new VerifiedTokens<{ exp: number }>();
+  readonly verified = new VerifiedTokens<{ exp: number; sub?: unknown }>();
 
   validate(request: { headers: IncomingHttpHeaders }, payload: unknown): Promise<Principal> {
     const token = bearerToken(request);

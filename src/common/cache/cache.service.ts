@@ -54,10 +54,10 @@ export class CacheService implements OnModuleDestroy {
    * The value under key if it was stored under the tags' current versions. On a miss the
    * versions are the ones read now, before the value is computed: a write that lands meanwhile
    * bumps them, so the value (possibly computed from the old data) is stored already stale.
+   * Never rejects; count() the lookup when its answer is used.
    */
   async lookup<T>(key: string, tags: readonly string[]): Promise<CacheLookup<T>> {
     if (tags.some((tag) => this.pending.has(tag)) && !(await this.retryPending())) {
-      this.misses.inc();
       return { hit: false, store: () => Promise.resolve() };
     }
     let versions: string[];
@@ -65,7 +65,6 @@ export class CacheService implements OnModuleDestroy {
       const [entry, ...current] = await this.cache.mget<unknown>([key, ...tags.map(tagKey)]);
       const cached = entry as Entry<T> | undefined;
       if (cached && tags.every((_, i) => isVersion(current[i]) && cached.tags[i] === current[i])) {
-        this.hits.inc();
         return { hit: true, value: cached.value };
       }
       // A tag never invalidated has no version yet: it gets one, which later writes change.
@@ -77,14 +76,17 @@ export class CacheService implements OnModuleDestroy {
       );
     } catch (error) {
       this.logger.warn(`cache read failed: ${(error as Error).message}`);
-      this.misses.inc();
       return { hit: false, store: () => Promise.resolve() };
     }
-    this.misses.inc();
     return {
       hit: false,
       store: (value, ttlSeconds) => this.store(key, versions, value, ttlSeconds),
     };
+  }
+
+  /** Counts a lookup whose answer is used (one started ahead may not be). */
+  count(lookup: CacheLookup<unknown>): void {
+    (lookup.hit ? this.hits : this.misses).inc();
   }
 
   /**
