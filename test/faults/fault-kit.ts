@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, IncomingHttpHeaders, Server } from 'node:http';
+import { createServer, get, IncomingHttpHeaders, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import {
   KeelProcess,
@@ -100,19 +100,6 @@ export function within<T>(what: string, promise: Promise<T>, timeoutMs: number):
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/**
- * Runs the assertions; when one fails, its message carries the process's recent log, so a
- * failure seen once in CI can be explained from its output.
- */
-export function withProcessLog(keel: KeelProcess, assert: () => void): void {
-  try {
-    assert();
-  } catch (error) {
-    const log = keel.stdout().slice(-20_000);
-    throw new Error(`${(error as Error).message}\n\nKeel's log:\n${log}`, { cause: error });
-  }
-}
-
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -159,6 +146,38 @@ export async function call(
     body: /json/.test(type) && text ? (JSON.parse(text) as unknown) : text,
     ms: Date.now() - started,
   };
+}
+
+/**
+ * A GET sent from another loopback address (any of 127.0.0.0/8 reaches this host), so the API
+ * sees a client of its own: a rate-limit bucket no other request of the test has touched.
+ */
+export function getFrom(localAddress: string, url: string, timeoutMs = 5000): Promise<Answer> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const req = get(url, { localAddress, timeout: timeoutMs }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => {
+        const headers = new Headers();
+        for (const [name, value] of Object.entries(res.headers)) {
+          if (value !== undefined)
+            headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+        }
+        const type = headers.get('content-type') ?? '';
+        resolve({
+          status: res.statusCode ?? 0,
+          headers,
+          body: /json/.test(type) && text ? (JSON.parse(text) as unknown) : text,
+          ms: Date.now() - started,
+        });
+      });
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${url} from ${localAddress}: timed out`)));
+    req.on('error', reject);
+  });
 }
 
 /** The parts of a problem+json answer a test compares. */

@@ -10,7 +10,7 @@ import {
   startFaultServices,
   until,
   within,
-  withProcessLog,
+  getFrom,
 } from './fault-kit';
 
 /** A request whose dependency is down must fail in bounded time, not hang (ms). */
@@ -185,14 +185,16 @@ describe('Redis stopped under a serving API (production build, private PostgreSQ
     );
     expect(job).toMatchObject({ status: 'completed', result: { count: 2, sum: 6 } });
 
-    // ...and limits hold again (the restarted Redis starts with empty counters). This failed once
-    // in 15 runs of the fault suite (one extra hit on the IP's bucket, cause unknown): the
-    // failure message carries the API's log.
+    // ...and limits are counted in Redis again. This address's bucket in this instance's memory
+    // was blocked by the burst during the outage, so a 200 means it is no longer counted there.
+    // (Its bucket in the restarted Redis is not empty for sure: a poll above whose revocation
+    // check failed just before Redis came back, and whose count then reached Redis, counted for
+    // this address, as every refused credential does.)
+    expect((await features()).status).toBe(200);
+    // A client new to the API gets exactly the limit, then 429.
     const limited: Answer[] = [];
-    for (let i = 0; i <= LIMIT; i++) limited.push(await features());
-    withProcessLog(api as KeelProcess, () => {
-      expect(limited.slice(0, LIMIT).map((res) => res.status)).toEqual(Array(LIMIT).fill(200));
-    });
+    for (let i = 0; i <= LIMIT; i++) limited.push(await getFrom('127.0.0.2', `${url}/v1/features`));
+    expect(limited.slice(0, LIMIT).map((res) => res.status)).toEqual(Array(LIMIT).fill(200));
     expect(problemOf(limited[LIMIT])).toEqual({
       status: 429,
       type: 'application/problem+json',
