@@ -138,11 +138,15 @@ export async function call(
       cause: error,
     });
   }
-  const text = await response.text();
-  const type = response.headers.get('content-type') ?? '';
+  return answer(response.status, response.headers, await response.text(), started);
+}
+
+/** The body parsed as JSON when it is JSON. */
+function answer(status: number, headers: Headers, text: string, started: number): Answer {
+  const type = headers.get('content-type') ?? '';
   return {
-    status: response.status,
-    headers: response.headers,
+    status,
+    headers,
     body: /json/.test(type) && text ? (JSON.parse(text) as unknown) : text,
     ms: Date.now() - started,
   };
@@ -165,13 +169,7 @@ export function getFrom(localAddress: string, url: string, timeoutMs = 5000): Pr
           if (value !== undefined)
             headers.set(name, Array.isArray(value) ? value.join(', ') : value);
         }
-        const type = headers.get('content-type') ?? '';
-        resolve({
-          status: res.statusCode ?? 0,
-          headers,
-          body: /json/.test(type) && text ? (JSON.parse(text) as unknown) : text,
-          ms: Date.now() - started,
-        });
+        resolve(answer(res.statusCode ?? 0, headers, text, started));
       });
       res.on('error', reject);
     });
