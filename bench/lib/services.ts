@@ -65,10 +65,7 @@ export async function unfinishedJobs(url: string): Promise<number> {
   });
 }
 
-/**
- * Deletes every key under `prefix` (SCAN, never KEYS), the rate limiter's too: its storage wraps
- * each key in a hash tag, `{<key>:<limit>}:hits`. Returns how many there were.
- */
+/** Deletes every key under `prefix` (SCAN, never KEYS); returns how many there were. */
 export async function deleteKeys(redisUrl: string, prefix: string): Promise<number> {
   if (prefix.length < 8)
     throw new Error(`refusing to delete keys under the short prefix "${prefix}"`);
@@ -76,11 +73,9 @@ export async function deleteKeys(redisUrl: string, prefix: string): Promise<numb
   const glob = prefix.replace(/[*?[\]\\]/g, '\\$&');
   let deleted = 0;
   try {
-    for (const pattern of [`${glob}*`, `{${glob}*`]) {
-      const stream = redis.scanStream({ match: pattern, count: 1000 });
-      for await (const keys of stream as AsyncIterable<string[]>) {
-        if (keys.length > 0) deleted += await redis.unlink(...keys);
-      }
+    const stream = redis.scanStream({ match: `${glob}*`, count: 1000 });
+    for await (const keys of stream as AsyncIterable<string[]>) {
+      if (keys.length > 0) deleted += await redis.unlink(...keys);
     }
   } finally {
     redis.disconnect();
