@@ -153,8 +153,8 @@ function answer(status: number, headers: Headers, text: string, started: number)
 }
 
 /**
- * A GET sent from another loopback address (any of 127.0.0.0/8 reaches this host), so the API
- * sees a client of its own: a rate-limit bucket no other request of the test has touched.
+ * A GET sent from another loopback address (Linux routes all of 127.0.0.0/8 to this host), so
+ * the API sees a client of its own: a rate-limit bucket no other request of the test touched.
  */
 export function getFrom(localAddress: string, url: string, timeoutMs = 5000): Promise<Answer> {
   const started = Date.now();

@@ -4,13 +4,13 @@ import {
   call,
   createApiKey,
   FaultServices,
+  getFrom,
   problemOf,
   registerUser,
   startApi,
   startFaultServices,
   until,
   within,
-  getFrom,
 } from './fault-kit';
 
 /** A request whose dependency is down must fail in bounded time, not hang (ms). */
@@ -187,9 +187,10 @@ describe('Redis stopped under a serving API (production build, private PostgreSQ
 
     // ...and limits are counted in Redis again. This address's bucket in this instance's memory
     // was blocked by the burst during the outage, so a 200 means it is no longer counted there.
-    // (Its bucket in the restarted Redis is not empty for sure: a poll above whose revocation
-    // check failed just before Redis came back, and whose count then reached Redis, counted for
-    // this address, as every refused credential does.)
+    // (Its bucket in the restarted Redis may not be empty: a bearer poll above whose revocation
+    // check was refused while the client was still running its ready check is counted for this
+    // address, as every refused credential is, and that count goes out a turn later, by then to
+    // a ready Redis.)
     expect((await features()).status).toBe(200);
     // A client new to the API gets exactly the limit, then 429.
     const limited: Answer[] = [];
