@@ -5,9 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiClient } from './lib/api-client';
 import { autocannon } from './lib/autocannon';
+import { ADMIN_EMAIL, keelEnvironment } from './lib/environment';
 import { BARE_SCRIPT, ROOT, TYPEORM_CLI } from './lib/paths';
 import { NodeProcess, pinLoadGenerator, processCpuMs, ProcessGroup } from './lib/processes';
 import { databaseUrl, deleteKeys, dropDatabase, recreateDatabase } from './lib/services';
+import { median } from './lib/stats';
 
 /**
  * Before and after on a host whose speed drifts (a shared VM's does by half within a minute):
@@ -24,7 +26,6 @@ import { databaseUrl, deleteKeys, dropDatabase, recreateDatabase } from './lib/s
 const DATABASE_NAME = 'keel_bench_compare';
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const ADMIN_EMAIL = 'admin@keel-bench.example';
 const PASSWORD = `Bench-${randomBytes(12).toString('base64url')}`;
 const CONNECTIONS = 50;
 
@@ -60,12 +61,6 @@ function migrate(dir: string, env: Record<string, string>): void {
   );
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-
 async function main(): Promise<void> {
   const [before, after, path = '/v1/users/{userId}'] = process.argv.slice(2);
   if (!before || !after) throw new Error('usage: bench:compare <before-rev> <after-rev> [path]');
@@ -76,24 +71,13 @@ async function main(): Promise<void> {
   const dirs = [join(work, 'before'), join(work, 'after')];
   const redisPrefix = `keel-bench:compare-${process.pid}:`;
   const procs = new ProcessGroup();
-  const env: Record<string, string> = {
-    APP_ENV: 'production',
-    NODE_ENV: 'production',
-    DATABASE_URL: databaseUrl(ADMIN_URL, DATABASE_NAME),
-    REDIS_URL,
-    REDIS_PREFIX: redisPrefix,
-    JWT_SECRET: randomBytes(48).toString('base64'),
-    JWT_ACCESS_TTL: '1h',
-    WEBHOOK_SIGNING_SECRET: randomBytes(48).toString('base64'),
-    CORS_ORIGINS: 'https://app.keel-bench.example',
-    LOG_LEVEL: 'warn',
-    RATE_LIMIT_MAX: '1000000',
-    RATE_LIMIT_AUTH_MAX: '1000000',
-    RATE_LIMIT_HOURLY_MAX: '100000000',
-    ADMIN_EMAIL,
-    ADMIN_PASSWORD: PASSWORD,
-    SHUTDOWN_DELAY_MS: '0',
-  };
+  const env = keelEnvironment({
+    databaseUrl: databaseUrl(ADMIN_URL, DATABASE_NAME),
+    redisUrl: REDIS_URL,
+    redisPrefix,
+    logLevel: 'warn',
+    adminPassword: PASSWORD,
+  });
   try {
     console.log(`building ${before} and ${after} in ${work} (${pinning.reason})`);
     build(before, dirs[0]);

@@ -5,6 +5,7 @@ import { join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiClient } from './lib/api-client';
+import { ADMIN_EMAIL, keelEnvironment } from './lib/environment';
 import { LoadResult, LoadSettings, LoadTarget, measure } from './lib/load';
 import { API_SCRIPT, BARE_SCRIPT, ROOT, WORKER_SCRIPT } from './lib/paths';
 import { pinLoadGenerator, Pinning, ProcessGroup, rssMb } from './lib/processes';
@@ -53,7 +54,6 @@ const IDLE_AFTER_LOAD_MS = 30_000;
 const FIXED_RATE = 1000;
 const dash = '—';
 const PASSWORD = `Bench-${randomBytes(12).toString('base64url')}`;
-const ADMIN_EMAIL = 'admin@keel-bench.example';
 
 interface Settings {
   connections: number;
@@ -160,30 +160,6 @@ interface Results {
   profiles?: Record<string, string>;
 }
 
-/** The production environment of every Keel process of the run (services mode). */
-function keelEnvironment(settings: Settings, redisPrefix: string): Record<string, string> {
-  return {
-    APP_ENV: 'production',
-    NODE_ENV: 'production',
-    DATABASE_URL: databaseUrl(settings.adminDatabaseUrl, DATABASE_NAME),
-    REDIS_URL: settings.redisUrl,
-    REDIS_PREFIX: redisPrefix,
-    JWT_SECRET: randomBytes(48).toString('base64'),
-    JWT_ACCESS_TTL: '1h',
-    WEBHOOK_SIGNING_SECRET: randomBytes(48).toString('base64'),
-    CORS_ORIGINS: 'https://app.keel-bench.example',
-    LOG_LEVEL: settings.logLevel,
-    // On, so their cost is measured, but high enough never to refuse the load.
-    RATE_LIMIT_MAX: '1000000',
-    RATE_LIMIT_AUTH_MAX: '1000000',
-    RATE_LIMIT_HOURLY_MAX: '100000000',
-    ADMIN_EMAIL,
-    ADMIN_PASSWORD: PASSWORD,
-    SHUTDOWN_DELAY_MS: '0',
-    JOB_CONCURRENCY: '50',
-  };
-}
-
 class Bench {
   private readonly procs = new ProcessGroup();
   private readonly redisPrefix = `keel-bench:${process.pid}-${Date.now().toString(36)}:`;
@@ -198,7 +174,13 @@ class Bench {
     private readonly settings: Settings,
     pinning: Pinning,
   ) {
-    this.env = keelEnvironment(settings, this.redisPrefix);
+    this.env = keelEnvironment({
+      databaseUrl: databaseUrl(settings.adminDatabaseUrl, DATABASE_NAME),
+      redisUrl: settings.redisUrl,
+      redisPrefix: this.redisPrefix,
+      logLevel: settings.logLevel,
+      adminPassword: PASSWORD,
+    });
     this.nodeFlags = [
       ...settings.nodeFlags,
       ...(settings.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${settings.cpuProfDir}`] : []),
