@@ -7,7 +7,13 @@ import { ApiClient } from './lib/api-client';
 import { autocannon } from './lib/autocannon';
 import { ADMIN_EMAIL, keelEnvironment } from './lib/environment';
 import { BARE_SCRIPT, ROOT, TYPEORM_CLI } from './lib/paths';
-import { NodeProcess, pinLoadGenerator, processCpuMs, ProcessGroup } from './lib/processes';
+import {
+  cleanUpOnSignal,
+  NodeProcess,
+  pinLoadGenerator,
+  processCpuMs,
+  ProcessGroup,
+} from './lib/processes';
 import { databaseUrl, deleteKeys, dropDatabase, recreateDatabase } from './lib/services';
 import { median } from './lib/stats';
 
@@ -78,6 +84,18 @@ async function main(): Promise<void> {
     logLevel: 'warn',
     adminPassword: PASSWORD,
   });
+  let cleaning: Promise<void> | undefined;
+  const cleanup = () =>
+    (cleaning ??= (async () => {
+      await procs.stopAll();
+      await dropDatabase(ADMIN_URL, DATABASE_NAME).catch(() => undefined);
+      await deleteKeys(REDIS_URL, redisPrefix).catch(() => undefined);
+      for (const dir of dirs) {
+        if (existsSync(dir)) git('worktree', 'remove', '--force', dir);
+      }
+      rmSync(work, { recursive: true, force: true });
+    })());
+  cleanUpOnSignal(cleanup);
   try {
     console.log(`building ${before} and ${after} in ${work} (${pinning.reason})`);
     build(before, dirs[0]);
@@ -142,13 +160,7 @@ async function main(): Promise<void> {
         ` (${(100 * Math.min(...pairs)).toFixed(0)}–${(100 * Math.max(...pairs)).toFixed(0)}%)`,
     );
   } finally {
-    await procs.stopAll();
-    await dropDatabase(ADMIN_URL, DATABASE_NAME).catch(() => undefined);
-    await deleteKeys(REDIS_URL, redisPrefix).catch(() => undefined);
-    for (const dir of dirs) {
-      if (existsSync(dir)) git('worktree', 'remove', '--force', dir);
-    }
-    rmSync(work, { recursive: true, force: true });
+    await cleanup();
   }
 }
 

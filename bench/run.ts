@@ -8,7 +8,7 @@ import { ApiClient } from './lib/api-client';
 import { ADMIN_EMAIL, keelEnvironment } from './lib/environment';
 import { LoadResult, LoadSettings, LoadTarget, measure } from './lib/load';
 import { API_SCRIPT, BARE_SCRIPT, ROOT, WORKER_SCRIPT } from './lib/paths';
-import { pinLoadGenerator, Pinning, ProcessGroup, rssMb } from './lib/processes';
+import { cleanUpOnSignal, pinLoadGenerator, Pinning, ProcessGroup, rssMb } from './lib/processes';
 import { markdown, Report, ResourceRow, ThroughputRow, writeFormatted } from './lib/report';
 import {
   databaseUrl,
@@ -168,7 +168,7 @@ class Bench {
   private readonly serverCore?: number;
   private readonly loadCore?: number;
   readonly results: Results;
-  private cleaned = false;
+  private cleaning?: Promise<void>;
 
   constructor(
     private readonly settings: Settings,
@@ -507,10 +507,16 @@ class Bench {
     }
   }
 
-  /** Every process stopped, the database dropped, the run's Redis keys deleted. Never throws. */
-  async cleanup(): Promise<void> {
-    if (this.cleaned) return;
-    this.cleaned = true;
+  /**
+   * Every process stopped, the database dropped, the run's Redis keys deleted. Never throws; a
+   * second call (the run's end after a signal's) waits for the first.
+   */
+  cleanup(): Promise<void> {
+    this.cleaning ??= this.cleanUp();
+    return this.cleaning;
+  }
+
+  private async cleanUp(): Promise<void> {
     await this.procs.stopAll();
     let databaseDropped = false;
     let redisKeysDeleted = 0;
@@ -725,16 +731,11 @@ async function main(): Promise<void> {
     log(`CPU profiles of the API and the bare app: ${relative(ROOT, settings.cpuProfDir)}`);
   }
   const bench = new Bench(settings, pinning);
-  let interrupted = false;
-  process.once('SIGINT', () => {
-    interrupted = true;
-    log('interrupted: cleaning up');
-    void bench.cleanup().finally(() => process.exit(130));
-  });
+  cleanUpOnSignal(() => bench.cleanup());
   try {
     await bench.run();
   } finally {
-    if (!interrupted) await bench.cleanup();
+    await bench.cleanup();
   }
   const report = markdown(buildReport(bench.results));
   mkdirSync(settings.outputDir, { recursive: true });

@@ -209,3 +209,19 @@ export function machineBusyMs(): number {
   const busy = cpu.slice(0, 8).reduce((sum, value) => sum + value, 0) - cpu[3] - cpu[4];
   return busy * msPerTick();
 }
+
+/**
+ * Ctrl-C (SIGINT) or a kill (SIGTERM) runs `cleanup`, then exits as the signal would have
+ * (128 + its number), so an interrupted run leaves no server, database or Redis key behind.
+ * `cleanup` must return the same promise however often it is called: the run's own `finally`
+ * then waits for it instead of going on with a half-stopped run.
+ */
+export function cleanUpOnSignal(cleanup: () => Promise<void>): void {
+  const codes = { SIGINT: 130, SIGTERM: 143 } as const;
+  for (const [signal, code] of Object.entries(codes)) {
+    process.once(signal, () => {
+      console.error(`${signal}: cleaning up`);
+      void cleanup().finally(() => process.exit(code));
+    });
+  }
+}
