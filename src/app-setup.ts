@@ -7,6 +7,7 @@ import { AppModule } from './app.module';
 import { ProblemDetailsFilter } from './common/errors/problem-details.filter';
 import { validationFailed } from './common/errors/validation-errors';
 import { configureExpress } from './common/http/express-platform';
+import { StorableInputPipe } from './common/http/storable-input.pipe';
 import { buildOpenApiDocument } from './common/http/openapi';
 import { ShutdownState } from './common/lifecycle/shutdown-state';
 import { PINO } from './common/logging/logging.module';
@@ -42,6 +43,7 @@ export function setupApp(app: NestExpressApplication, config: AppConfig): void {
   });
   app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
   app.useGlobalPipes(
+    new StorableInputPipe(),
     new ValidationPipe({
       whitelist: true,
       forbidNonWhitelisted: true,

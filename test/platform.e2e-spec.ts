@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { ProbeModule } from './helpers/probe.module';
 import { describeWithSharedServices } from './helpers/shared-services';
+import { invalidFields, problem, problemOf } from './helpers/problem';
 import { startTestApp, TestApp } from './helpers/test-app';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -70,6 +71,20 @@ describe('HTTP platform', () => {
         .send({ email: 'a@b.co', name: 'x'.repeat(120 * 1024) });
       expect(res.status).toBe(413);
       expect(res.body.code).toBe('PAYLOAD_TOO_LARGE');
+    });
+
+    it('answers a body that does not inflate for its Content-Encoding without a library message', async () => {
+      for (const encoding of ['gzip', 'deflate']) {
+        const res = await request(t.http)
+          .post('/v1/probe/echo')
+          .set('Content-Type', 'application/json')
+          .set('Content-Encoding', encoding)
+          .send('{"email":"a@b.co","name":"x"}');
+        expect(problemOf(res)).toEqual(problem(400, 'BAD_REQUEST'));
+        expect(res.body.detail).toBe(
+          'The request body could not be read; check its Content-Encoding and length.',
+        );
+      }
     });
 
     it('rejects a body in another media type with 415', async () => {
@@ -167,6 +182,84 @@ describe('HTTP platform', () => {
       ]);
       const unknown = await request(t.http).get('/v1/probe/items/7?debug=1');
       expect(unknown.status).toBe(400);
+    });
+  });
+
+  describe('text the database cannot store, and deep nesting', () => {
+    const nul = 'a\u0000b';
+
+    function deepJson(levels: number): string {
+      return `{"email":"a@b.co","name":"x","address":${'{"city":'.repeat(levels)}"z"${'}'.repeat(levels)}}`;
+    }
+
+    it('refuses a JSON body nested thousands of levels deep with 400, not a stack overflow', async () => {
+      for (const path of ['/v1/probe/echo', '/v1/auth/login', '/v1/auth/register']) {
+        const res = await request(t.http)
+          .post(path)
+          .set('Content-Type', 'application/json')
+          .send(deepJson(3000));
+        expect(problemOf(res)).toEqual(problem(400, 'VALIDATION_FAILED'));
+        expect(res.body.errors).toEqual([
+          {
+            field: expect.stringMatching(/^address(\.city)+$/),
+            message: expect.stringMatching(/nests deeper than 32 levels$/),
+          },
+        ]);
+      }
+    });
+
+    it('refuses NUL and unpaired surrogates in JSON values and keys, naming the field', async () => {
+      const cases: [string, string][] = [
+        [JSON.stringify({ email: 'a@b.co', name: nul }), 'name'],
+        ['{"email":"a@b.co","name":"\\ud800"}', 'name'],
+        ['{"email":"a@b.co","name":"x","tags":["ok","\\udc00"]}', 'tags.1'],
+        ['{"email":"a@b.co","name":"x","address":{"c\\u0000":"y"}}', 'address'],
+      ];
+      for (const [body, field] of cases) {
+        const res = await request(t.http)
+          .post('/v1/probe/echo')
+          .set('Content-Type', 'application/json')
+          .send(body);
+        expect(problemOf(res)).toEqual(problem(400, 'VALIDATION_FAILED'));
+        expect(res.body.errors).toEqual([
+          {
+            field,
+            message: expect.stringContaining(
+              'must not contain NUL characters or unpaired surrogates',
+            ),
+          },
+        ]);
+      }
+      // A paired surrogate (an emoji) is ordinary text.
+      const emoji = await request(t.http)
+        .post('/v1/probe/echo')
+        .send({ email: 'a@b.co', name: 'Ann 😀' });
+      expect(emoji.status).toBe(200);
+      expect(emoji.body.name).toBe('Ann 😀');
+    });
+
+    it('refuses NUL in query and path parameters and in forms', async () => {
+      const query = await request(t.http).get('/v1/probe/items/7?page=%00');
+      expect(problemOf(query)).toEqual(problem(400, 'VALIDATION_FAILED'));
+      expect(invalidFields(query)).toEqual(['page']);
+      const path = await request(t.http).get('/v1/probe/items/7%00');
+      expect(problemOf(path)).toEqual(problem(400, 'VALIDATION_FAILED'));
+      expect(invalidFields(path)).toEqual(['id']);
+      const form = await request(t.http).post('/v1/probe/form').type('form').send(`grant=a%00b`);
+      expect(problemOf(form)).toEqual(problem(400, 'VALIDATION_FAILED'));
+      expect(invalidFields(form)).toEqual(['grant']);
+    });
+
+    it('answers the OAuth token endpoint in its own format: 400 invalid_request', async () => {
+      const res = await request(t.http)
+        .post('/v1/auth/token')
+        .type('form')
+        .send(`grant_type=password&username=a%00b&password=whatever12`);
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual({
+        error: 'invalid_request',
+        error_description: expect.stringContaining('username must not contain NUL'),
+      });
     });
   });
 
