@@ -2,6 +2,7 @@ import type Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { getStorageToken } from '@nestjs/throttler';
+import { RATE_LIMITED_DETAIL } from '../src/common/rate-limit/rate-limit.module';
 import type { RateLimitStorage } from '../src/common/rate-limit/rate-limit-storage';
 import { REDIS } from '../src/redis/redis.module';
 import { UserResponse } from '../src/users/dto/user-response.dto';
@@ -90,6 +91,7 @@ describe('Rate limits: the default window, per principal', () => {
       .set(bearer(admin.token))
       .send({ email: uniqueEmail(), password: DEFAULT_PASSWORD, name: 'Too Many' });
     expect(problemOf(refused)).toEqual(problem(429, 'RATE_LIMITED'));
+    expect(refused.body.detail).toBe(RATE_LIMITED_DETAIL);
     expect(limitHeaders(refused)).toEqual({
       limit: '3',
       remaining: '0',

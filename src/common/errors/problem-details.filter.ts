@@ -60,6 +60,23 @@ const BODY_ERRORS: Record<string, Problem> = {
     code: 'BAD_REQUEST',
     detail: 'The request was aborted by the client.',
   },
+  'request.size.invalid': {
+    status: 400,
+    code: 'BAD_REQUEST',
+    detail: 'The request body does not match its Content-Length.',
+  },
+  'parameters.too.many': {
+    status: 413,
+    code: 'PAYLOAD_TOO_LARGE',
+    detail: 'The form has too many parameters.',
+  },
+};
+
+/** Any other failure to read a body (one that does not inflate for its Content-Encoding...). */
+const UNREADABLE_BODY: Problem = {
+  status: 400,
+  code: 'BAD_REQUEST',
+  detail: 'The request body could not be read; check its Content-Encoding and length.',
 };
 
 const INTERNAL: Problem = {
@@ -133,6 +150,13 @@ function toProblem(exception: unknown): Problem {
   }
   if (exception.cause instanceof SyntaxError) {
     return BODY_ERRORS['entity.parse.failed'];
+  }
+  // Any other http-errors error is a library's (zlib's "incorrect header check"): not for clients.
+  if (
+    status === 400 &&
+    typeof (cause as { statusCode?: unknown } | undefined)?.statusCode === 'number'
+  ) {
+    return UNREADABLE_BODY;
   }
   if (status >= 500) {
     return status === 503

@@ -17,6 +17,10 @@ type LimitedRequest = { ip?: string; user?: Principal };
  * The client's address (TRUST_PROXY aware); IPv6 by its /64, as the package's own tracker does:
  * a single host is usually given a whole /64, and would otherwise get a bucket per address.
  */
+/** The 429's detail (the package's default names its exception class). */
+export const RATE_LIMITED_DETAIL =
+  'Too many requests; retry after the number of seconds in Retry-After.';
+
 const clientIp = (req: LimitedRequest) => `ip:${normalizeIp(req.ip ?? '')}`;
 
 /** Per principal (user, or API key) when authenticated, else per client IP. */
@@ -63,6 +67,7 @@ const isCredentialRoute = (context: ExecutionContext) =>
         ];
         return {
           throttlers,
+          errorMessage: RATE_LIMITED_DETAIL,
           getTracker: principalOrIp,
           // One bucket per limit and caller across routes (the default keys by route too).
           generateKey: (_context, tracker, name) => `${prefix}rate:${name}:${tracker}`,
