@@ -1,8 +1,20 @@
+import { AddressInfo, connect } from 'node:net';
 import request from 'supertest';
 import { ProbeModule } from './helpers/probe.module';
 import { describeWithSharedServices } from './helpers/shared-services';
 import { invalidFields, problem, problemOf } from './helpers/problem';
 import { startTestApp, TestApp } from './helpers/test-app';
+
+/** Sends `raw` on a fresh connection and resolves with everything the server wrote until it closed. */
+function rawExchange(port: number, raw: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = connect(port, '127.0.0.1', () => socket.write(raw));
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
+  });
+}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -84,6 +96,40 @@ describe('HTTP platform', () => {
         expect(res.body.detail).toBe(
           'The request body could not be read; check its Content-Encoding and length.',
         );
+      }
+    });
+
+    it('answers what Node refuses before routing (huge headers, bad methods) as problem+json', async () => {
+      if (!t.http.listening) {
+        await new Promise<void>((resolve) => t.http.listen(0, '127.0.0.1', resolve));
+      }
+      const { port } = t.http.address() as AddressInfo;
+      const cases: [string, number, string, string][] = [
+        [
+          `GET /v1/features?x=1 HTTP/1.1\r\nHost: a\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+          431,
+          'HEADERS_TOO_LARGE',
+          '/v1/features',
+        ],
+        ['FOO /v1/features HTTP/1.1\r\nHost: a\r\n\r\n', 400, 'BAD_REQUEST', '/v1/features'],
+        ['not http at all\r\n\r\n', 400, 'BAD_REQUEST', 'urn:uuid:'],
+      ];
+      for (const [raw, status, code, instance] of cases) {
+        const answer = await rawExchange(port, raw);
+        const [head, body] = answer.split('\r\n\r\n');
+        expect(head).toMatch(new RegExp(`^HTTP/1.1 ${status} `));
+        expect(head).toContain('Content-Type: application/problem+json');
+        const problemBody = JSON.parse(body) as Record<string, unknown>;
+        expect(problemBody).toEqual({
+          type: `urn:keel:problem:${code.toLowerCase().replace(/_/g, '-')}`,
+          title: expect.any(String),
+          status,
+          detail: expect.any(String),
+          instance: expect.stringContaining(instance),
+          code,
+          requestId: expect.stringMatching(UUID),
+        });
+        expect(head).toContain(`X-Request-Id: ${problemBody.requestId as string}`);
       }
     });
 

@@ -10,10 +10,13 @@ import {
   type Response,
 } from 'express';
 import helmet from 'helmet';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { AppConfig } from '../../config/app-config';
 import { BadRequest, NotFound } from '../errors/domain-errors';
+import { PROBLEM_CONTENT_TYPE, ProblemDetails, problemType } from '../errors/problem-details';
 import { ShutdownState } from '../lifecycle/shutdown-state';
 import { requestContext } from '../logging/request-context';
 import { MetricsService } from '../metrics/metrics.service';
@@ -55,6 +58,7 @@ interface PlatformDeps {
 export function configureExpress(app: NestExpressApplication, deps: PlatformDeps): void {
   const { config } = deps;
   limitSlowClients(app.getHttpServer());
+  answerMalformedRequests(app.getHttpServer());
   app.set('trust proxy', config.http.trustProxy);
   app.disable('x-powered-by');
   app.use(everyRequest(deps));
@@ -107,6 +111,56 @@ function unsupportedVersion(requested: string): BadRequest {
 function limitSlowClients(server: Server): void {
   server.headersTimeout = 15_000;
   server.requestTimeout = 30_000;
+}
+
+/** What Node refuses before Express sees a request, by its parser's error code. */
+const CLIENT_ERRORS: Record<string, [status: number, code: string, detail: string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'HEADERS_TOO_LARGE', 'The request headers are too large.'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'REQUEST_TIMEOUT', 'The request took too long to arrive.'],
+};
+const MALFORMED: [number, string, string] = [400, 'BAD_REQUEST', 'The request is not valid HTTP.'];
+
+/**
+ * Requests Node's HTTP parser refuses (headers over 16 kB, an unknown method, a malformed line)
+ * or a client too slow to send one: answered as problem+json, like every other error, instead of
+ * Node's bare status line. There is no request object yet: the response is written to the socket.
+ */
+function answerMalformedRequests(server: Server): void {
+  server.on(
+    'clientError',
+    (error: Error & { code?: string; rawPacket?: Buffer }, socket: Duplex) => {
+      if (error.code === 'ECONNRESET' || !socket.writable) {
+        socket.destroy();
+        return;
+      }
+      const [status, code, detail] = CLIENT_ERRORS[error.code ?? ''] ?? MALFORMED;
+      const requestId = randomUUID();
+      const title = STATUS_CODES[status] ?? 'Error';
+      const body = JSON.stringify({
+        type: problemType(code),
+        title,
+        status,
+        detail,
+        instance: requestTarget(error.rawPacket) ?? `urn:uuid:${requestId}`,
+        code,
+        requestId,
+      } satisfies ProblemDetails);
+      socket.end(
+        `HTTP/1.1 ${status} ${title}\r\n` +
+          `Content-Type: ${PROBLEM_CONTENT_TYPE}\r\n` +
+          `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+          `X-Request-Id: ${requestId}\r\n` +
+          'Connection: close\r\n\r\n' +
+          body,
+      );
+    },
+  );
+}
+
+/** The path of the request line in what the parser had read, when it is one. */
+function requestTarget(raw: Buffer | undefined): string | undefined {
+  const line = raw?.toString('latin1', 0, Math.min(raw.length, 2048)).split('\r\n', 1)[0];
+  return line ? /^[A-Z]+ (\/[!-~]*?)(?:\?[!-~]*)? HTTP\/1\.[01]$/.exec(line)?.[1] : undefined;
 }
 
 /** Only the paths `allowed` matches are served (the worker's port: health and metrics); others 404. */
