@@ -322,6 +322,31 @@ describe('Users', () => {
       }
     });
 
+    it('refuses a well-formed cursor whose date does not exist with 400, not 500', async () => {
+      const encode = (text: string) => Buffer.from(text).toString('base64url');
+      const id = '00000000-0000-0000-0000-000000000000';
+      const impossible = [
+        '2024-02-30T00:00:00.000000Z',
+        '2023-02-29T00:00:00.000000Z',
+        '0000-01-01T00:00:00.000000Z',
+        '2024-04-31T00:00:00.000000Z',
+        '2024-01-01T24:00:00.000000Z',
+        '2024-01-01T23:59:60.000000Z',
+      ];
+      for (const at of impossible) {
+        const res = await listV2(`?cursor=${encode(`${at}|${id}`)}`);
+        expect({ at, problem: problemOf(res) }).toEqual({
+          at,
+          problem: problem(400, 'VALIDATION_FAILED'),
+        });
+        expect({ at, fields: invalidFields(res) }).toEqual({ at, fields: ['cursor'] });
+      }
+      // A date that does exist pages on as any other cursor (none of the users is that old).
+      const leapDay = await listV2(`?cursor=${encode(`2024-02-29T12:00:00.123456Z|${id}`)}`);
+      expect(leapDay.status).toBe(200);
+      expect(leapDay.body).toEqual({ data: [], nextCursor: null });
+    });
+
     it('is for admins: a user or a guest gets 403 FORBIDDEN', async () => {
       expect(problemOf(await listV2('', member))).toEqual(problem(403, 'FORBIDDEN'));
       expect(problemOf(await listV2('', guest))).toEqual(problem(403, 'FORBIDDEN'));

@@ -9,7 +9,7 @@ import {
 } from 'typeorm';
 import { TokensService } from '../auth/tokens/tokens.service';
 import { CacheService } from '../common/cache/cache.service';
-import { BadRequest, Conflict, NotFound, ValidationFailed } from '../common/errors/domain-errors';
+import { BadRequest, Conflict, NotFound } from '../common/errors/domain-errors';
 import { CursorPage, Page, parseSort, toPage } from '../common/http/pagination';
 import { normalizeEmail } from '../common/http/string-transforms';
 import { CreateUserDto } from './dto/create-user.dto';
@@ -20,6 +20,7 @@ import { toUserResponse, UserResponse } from './dto/user-response.dto';
 import { toUserV2Response, UserV2Response } from './dto/user-v2-response.dto';
 import { PasswordHasher } from './password-hasher';
 import { Role, ROLES } from './role';
+import { decodeUserCursor, encodeUserCursor } from './user-cursor';
 import { User } from './user.entity';
 
 /** Cache tag of everything derived from users (GET /users/:id, /stats). */
@@ -102,7 +103,7 @@ export class UsersService {
       .addOrderBy('u.id', 'DESC')
       .limit(query.limit + 1);
     if (query.cursor) {
-      const [at, id] = decodeCursor(query.cursor);
+      const [at, id] = decodeUserCursor(query.cursor);
       builder.andWhere('(u.createdAt, u.id) < (CAST(:at AS timestamptz), CAST(:id AS uuid))', {
         at,
         id,
@@ -114,7 +115,7 @@ export class UsersService {
       page.length === query.limit && entities.length > query.limit ? page.length - 1 : -1;
     return {
       data: page.map(toUserV2Response),
-      nextCursor: last === -1 ? null : encodeCursor(raw[last].cursor_at, page[last].id),
+      nextCursor: last === -1 ? null : encodeUserCursor(raw[last].cursor_at, page[last].id),
     };
   }
 
@@ -333,21 +334,4 @@ function isUniqueViolation(error: unknown): boolean {
 
 function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (char) => `\\${char}`);
-}
-
-function encodeCursor(at: string, id: string): string {
-  return Buffer.from(`${at}|${id}`).toString('base64url');
-}
-
-function decodeCursor(cursor: string): [string, string] {
-  const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
-  const valid =
-    /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/.test(at ?? '') &&
-    !Number.isNaN(Date.parse(at)) &&
-    /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id ?? '');
-  if (!valid)
-    throw new ValidationFailed([
-      { field: 'cursor', message: 'cursor is not a cursor this API returned' },
-    ]);
-  return [at, id];
 }
