@@ -1,8 +1,10 @@
+import { request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { bearer, createApiKey, register, Session } from './helpers/identity';
 import { JOB_TEST_ENV, waitForJob } from './helpers/jobs';
-import { problem, problemOf } from './helpers/problem';
+import { invalidFields, problem, problemOf } from './helpers/problem';
 import { startTestApp, TestApp } from './helpers/test-app';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -35,6 +37,61 @@ describe('Inbound webhooks: POST /v1/webhooks/:source', () => {
       .set('X-API-Key', key)
       .set(headers)
       .send(body as object);
+  }
+
+  async function processingJobs(eventId: string): Promise<number> {
+    const [row] = await t.app
+      .get(DataSource)
+      .query<{ n: number }[]>(
+        `SELECT count(*)::int AS n FROM jobs WHERE type = 'webhook.process' AND payload->>'eventId' = $1`,
+        [eventId],
+      );
+    return row.n;
+  }
+
+  async function webhookJobs(): Promise<number> {
+    const [row] = await t.app
+      .get(DataSource)
+      .query<{ n: number }[]>(`SELECT count(*)::int AS n FROM jobs WHERE type = 'webhook.process'`);
+    return row.n;
+  }
+
+  /**
+   * A POST with no body at all: no Content-Type, Content-Length or Transfer-Encoding. supertest
+   * (and Node's client by default) send `Content-Length: 0` with every bodiless POST.
+   */
+  async function postWithoutBody(
+    path: string,
+    headers: Record<string, string>,
+  ): Promise<request.Response> {
+    // Listening only for this request, as supertest does for each of its own.
+    await new Promise<void>((resolve) => t.http.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = t.http.address() as AddressInfo;
+      return await new Promise<request.Response>((resolve, reject) => {
+        const req = httpRequest(
+          { host: '127.0.0.1', port, path, method: 'POST', headers, agent: false },
+          (res) => {
+            let text = '';
+            res.setEncoding('utf8');
+            res.on('data', (chunk: string) => (text += chunk));
+            res.on('end', () =>
+              resolve({
+                status: res.statusCode,
+                headers: res.headers,
+                type: (res.headers['content-type'] ?? '').split(';')[0],
+                body: JSON.parse(text) as unknown,
+              } as unknown as request.Response),
+            );
+          },
+        );
+        req.useChunkedEncodingByDefault = false;
+        req.on('error', reject);
+        req.end();
+      });
+    } finally {
+      await new Promise((resolve) => t.http.close(resolve));
+    }
   }
 
   beforeAll(async () => {
@@ -104,6 +161,98 @@ describe('Inbound webhooks: POST /v1/webhooks/:source', () => {
     const otherSource = await send('crm', { n: 1 }, { 'X-Event-Id': 'order-9' });
     expect(otherSource.status).toBe(202);
     expect(otherSource.body.eventId).not.toBe(first.body.eventId);
+  });
+
+  describe('a request without a JSON body', () => {
+    it.each([
+      [
+        'no body at all (no Content-Type, no Content-Length)',
+        () =>
+          postWithoutBody('/v1/webhooks/billing', { 'X-API-Key': key, 'X-Event-Id': 'empty-1' }),
+      ],
+      [
+        'Content-Length: 0 with a JSON content type',
+        () =>
+          request(t.http)
+            .post('/v1/webhooks/billing')
+            .set('X-API-Key', key)
+            .set('X-Event-Id', 'empty-2')
+            .set('Content-Type', 'application/json')
+            .set('Content-Length', '0'),
+      ],
+      [
+        'Content-Length: 0 without a content type',
+        () =>
+          request(t.http)
+            .post('/v1/webhooks/billing')
+            .set('X-API-Key', key)
+            .set('X-Event-Id', 'empty-3')
+            .set('Content-Length', '0'),
+      ],
+    ])(
+      'refuses %s with 400 VALIDATION_FAILED on body, storing and queueing nothing',
+      async (_case, post) => {
+        const [eventsBefore, jobsBefore] = [(await events()).length, await webhookJobs()];
+        const res = await post();
+        expect(problemOf(res)).toEqual(problem(400, 'VALIDATION_FAILED'));
+        expect(invalidFields(res)).toEqual(['body']);
+        expect((await events()).length).toBe(eventsBefore);
+        expect(await webhookJobs()).toBe(jobsBefore);
+      },
+    );
+
+    it('accepts an empty JSON object: it is a JSON document', async () => {
+      const res = await send('billing', {});
+      expect(res.status).toBe(202);
+      const [row] = await events('id = $1', [res.body.eventId]);
+      expect(row.payload).toEqual({});
+    });
+  });
+
+  describe('X-Event-Id deduplication is per sender', () => {
+    it("keeps another user's event with the same source and X-Event-Id apart: two events, two jobs", async () => {
+      const partner = await register(t);
+      const partnerKey = await createApiKey(t, partner, ['webhooks:write']);
+      const forger = await register(t);
+      const forgerKey = await createApiKey(t, forger, ['webhooks:write']);
+      const post = (apiKeyOf: string, body: object) =>
+        request(t.http)
+          .post('/v1/webhooks/payments')
+          .set('X-API-Key', apiKeyOf)
+          .set('X-Event-Id', 'pay-42')
+          .send(body);
+
+      const forged = await post(forgerKey, { forged: true });
+      const genuine = await post(partnerKey, { amount: 42 });
+      expect([forged.status, genuine.status]).toEqual([202, 202]);
+      expect(genuine.body.eventId).not.toBe(forged.body.eventId);
+
+      const [stored] = await events('id = $1', [genuine.body.eventId]);
+      expect(stored.payload).toEqual({ amount: 42 });
+      expect(await processingJobs(genuine.body.eventId)).toBe(1);
+      expect(await processingJobs(forged.body.eventId)).toBe(1);
+      const job = await waitForJob(t, partner.accessToken, stored.job_id as string);
+      expect(job).toMatchObject({ status: 'completed', result: { eventId: genuine.body.eventId } });
+
+      const repeat = await post(partnerKey, { amount: 42 });
+      expect(repeat.status).toBe(202);
+      expect(repeat.body.eventId).toBe(genuine.body.eventId);
+      expect(await processingJobs(genuine.body.eventId)).toBe(1);
+      expect(await events(`source = 'payments' AND external_id = 'pay-42'`)).toHaveLength(2);
+    });
+
+    it("is the same event from another of the sender's keys (a rotated key retrying)", async () => {
+      const rotated = await apiKey(['webhooks:write']);
+      const first = await send('rotation', { n: 1 }, { 'X-Event-Id': 'rot-1' });
+      const retried = await request(t.http)
+        .post('/v1/webhooks/rotation')
+        .set('X-API-Key', rotated)
+        .set('X-Event-Id', 'rot-1')
+        .send({ n: 1 });
+      expect(retried.status).toBe(202);
+      expect(retried.body.eventId).toBe(first.body.eventId);
+      expect(await processingJobs(first.body.eventId)).toBe(1);
+    });
   });
 
   it('accepts bodies up to 256 kB and refuses larger ones with 413', async () => {

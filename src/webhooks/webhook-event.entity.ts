@@ -12,7 +12,7 @@ import { User } from '../users/user.entity';
 
 /** An inbound webhook as received: stored first, then processed by a `webhook.process` job. */
 @Entity('webhook_events')
-@Index('webhook_events_source_external_id_key', { synchronize: false })
+@Index('webhook_events_owner_id_source_external_id_key', { synchronize: false })
 @Index('webhook_events_source_created_at_idx', ['source', 'createdAt'])
 export class WebhookEvent {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'webhook_events_pkey' })
@@ -21,7 +21,7 @@ export class WebhookEvent {
   @Column({ type: 'varchar', length: 64 })
   source!: string;
 
-  /** The sender's X-Event-Id: a repeat from the same source is the same event. */
+  /** The sender's X-Event-Id: a repeat from the same owner and source is the same event. */
   @Column({ type: 'varchar', length: 200, nullable: true })
   externalId!: string | null;
 

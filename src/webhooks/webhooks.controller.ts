@@ -24,9 +24,10 @@ export class WebhooksController {
   @ApiHeader({
     name: 'X-Event-Id',
     required: false,
-    description: "The sender's event id: a repeat from the same source returns the first eventId",
+    description:
+      "The sender's event id: a repeat from the same sender (the key's owner) and source returns the first eventId",
   })
-  @ApiBody({ schema: { description: 'Any JSON document' } })
+  @ApiBody({ required: true, schema: { description: 'The event: any JSON document' } })
   @ApiAcceptedResponse({ type: WebhookAccepted })
   @ApiProblems(400, 401, 403, 404, 413, 415, 429, 503)
   receive(

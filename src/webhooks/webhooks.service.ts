@@ -4,6 +4,7 @@ import { IncomingHttpHeaders } from 'node:http';
 import { QueryFailedError, Repository } from 'typeorm';
 import { Principal } from '../auth/principal';
 import { Forbidden, ValidationFailed } from '../common/errors/domain-errors';
+import { FieldError } from '../common/errors/problem-details';
 import { JobsService } from '../jobs/jobs.service';
 import { WebhookAccepted } from './dto/webhook-accepted.dto';
 import { WebhookEvent } from './webhook-event.entity';
@@ -25,9 +26,10 @@ export class WebhooksService {
   ) {}
 
   /**
-   * Stores the event, then queues its processing. A repeated X-Event-Id from the same source
-   * returns the first event and queues nothing; an event stored while the queue was down is
-   * queued again when the sender retries.
+   * Stores the event, then queues its processing. A repeated X-Event-Id from the same sender (the
+   * API key's owner) and source returns the first event and queues nothing; an event stored while
+   * the queue was down is queued again when the sender retries. Another sender's X-Event-Id is
+   * another event: ids are the sender's own, and one sender must not be able to drop another's.
    */
   async receive(
     principal: Principal,
@@ -36,17 +38,24 @@ export class WebhooksService {
     payload: unknown,
   ): Promise<WebhookAccepted> {
     if (principal.via !== 'api-key') throw new Forbidden('Inbound webhooks take an API key.');
-    if (!SOURCE.test(source)) {
-      throw new ValidationFailed([
-        { field: 'source', message: 'source must be 1-64 lowercase letters, digits or . _ -' },
-      ]);
-    }
     const externalId = single(headers['x-event-id']);
-    if (externalId !== undefined && !EVENT_ID.test(externalId)) {
-      throw new ValidationFailed([
-        { field: 'X-Event-Id', message: 'X-Event-Id must be 1-200 printable ASCII characters' },
-      ]);
+    const errors: FieldError[] = [];
+    if (!SOURCE.test(source)) {
+      errors.push({
+        field: 'source',
+        message: 'source must be 1-64 lowercase letters, digits or . _ -',
+      });
     }
+    if (externalId !== undefined && !EVENT_ID.test(externalId)) {
+      errors.push({
+        field: 'X-Event-Id',
+        message: 'X-Event-Id must be 1-200 printable ASCII characters',
+      });
+    }
+    if (!hasJsonBody(headers, payload)) {
+      errors.push({ field: 'body', message: 'body must be the event as a JSON document' });
+    }
+    if (errors.length > 0) throw new ValidationFailed(errors);
     let event: WebhookEvent;
     try {
       event = await this.events.save(
@@ -54,13 +63,13 @@ export class WebhooksService {
           source,
           externalId: externalId ?? null,
           headers: keptHeaders(headers),
-          payload: payload ?? null,
+          payload,
           ownerId: principal.id,
         }),
       );
     } catch (error) {
       if (externalId === undefined || !isUniqueViolation(error)) throw error;
-      event = await this.events.findOneByOrFail({ source, externalId });
+      event = await this.events.findOneByOrFail({ ownerId: principal.id, source, externalId });
     }
     if (event.jobId === null) await this.queueProcessing(event);
     return { eventId: event.id };
@@ -82,6 +91,14 @@ export class WebhooksService {
 
 function single(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * The platform parses no body for a request without one (undefined here), and an empty JSON body
+ * to {}: only its Content-Length tells that one from a sent `{}`.
+ */
+function hasJsonBody(headers: IncomingHttpHeaders, payload: unknown): boolean {
+  return payload !== undefined && Number(headers['content-length']) !== 0;
 }
 
 function keptHeaders(headers: IncomingHttpHeaders): Record<string, string> {
