@@ -299,6 +299,21 @@ describe('Jobs: /v1/jobs', () => {
       ],
       ['no items', { type: 'data.process', payload: { items: [] } }, ['payload.items']],
       [
+        'items whose sum is beyond a double',
+        { type: 'data.process', payload: { items: [1e308, 1e308] } },
+        ['payload.items'],
+      ],
+      [
+        'items whose running total passes a double on the way',
+        { type: 'data.process', payload: { items: [1e308, 1e308, -1e308, -5e307] } },
+        ['payload.items'],
+      ],
+      [
+        'items whose sum is beyond a double, negatively',
+        { type: 'data.process', payload: { items: [-1.5e308, 1, -1.5e308] } },
+        ['payload.items'],
+      ],
+      [
         'an extra payload field',
         { type: 'data.process', payload: { items: [1], x: 1 } },
         ['payload.x'],
@@ -376,6 +391,51 @@ describe('Jobs: /v1/jobs', () => {
       const otherUser = await postJob(t, other.accessToken, { type: 'report.users' }, headers);
       expect(otherUser.status).toBe(202);
       expect(otherUser.body.id).not.toBe(first.body.id);
+    });
+
+    it('is 409 when the same key comes with a different delayMs or priority', async () => {
+      const headers = { 'Idempotency-Key': `timed-${Date.now()}` };
+      const body = { type: 'report.users', payload: { days: 7 }, delayMs: 60_000, priority: 2 };
+      const first = await postJob(t, owner.accessToken, body, headers);
+      expect(first.status).toBe(202);
+      const before = await jobRows(t);
+
+      const changes: Record<string, unknown>[] = [
+        { delayMs: 120_000 },
+        { delayMs: undefined },
+        { delayMs: 0 },
+        { priority: 1 },
+        { priority: undefined },
+      ];
+      for (const change of changes) {
+        const res = await postJob(t, owner.accessToken, { ...body, ...change }, headers);
+        expect({ change, problem: problemOf(res) }).toEqual({
+          change,
+          problem: problem(409, 'IDEMPOTENCY_KEY_REUSED'),
+        });
+      }
+      const same = await postJob(t, owner.accessToken, body, headers);
+      expect(same.status).toBe(202);
+      expect(same.body.id).toBe(first.body.id);
+      expect(await jobRows(t)).toBe(before);
+
+      const cancel = await request(t.http)
+        .delete(`/v1/jobs/${first.body.id}`)
+        .set(bearer(owner.accessToken));
+      expect(cancel.status).toBe(204);
+    });
+
+    it('treats a delayMs of 0 as the default it is: the same request as none', async () => {
+      const headers = { 'Idempotency-Key': `now-${Date.now()}` };
+      const first = await postJob(t, owner.accessToken, { type: 'report.users' }, headers);
+      const explicit = await postJob(
+        t,
+        owner.accessToken,
+        { type: 'report.users', delayMs: 0 },
+        headers,
+      );
+      expect(explicit.status).toBe(202);
+      expect(explicit.body.id).toBe(first.body.id);
     });
   });
 

@@ -58,6 +58,10 @@ export class Job {
   @Column({ type: 'smallint', nullable: true })
   priority!: number | null;
 
+  /** The delay the job was requested with; null on jobs recorded before it was kept. */
+  @Column({ type: 'integer', nullable: true })
+  delayMs!: number | null;
+
   @Column({ type: 'uuid' })
   ownerId!: string;
 

@@ -35,8 +35,8 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
  */
 const INSERT_JOB = `
   INSERT INTO jobs (id, type, status, payload, progress, attempts, max_attempts, priority,
-                    owner_id, idempotency_key, run_at)
-  VALUES ($1, $2, 'queued', $3, 0, 0, $4, $5, $6, $7, $8)`;
+                    delay_ms, owner_id, idempotency_key, run_at)
+  VALUES ($1, $2, 'queued', $3, 0, 0, $4, $5, $6, $7, $8, $9)`;
 
 interface SubmitOptions {
   delayMs?: number;
@@ -61,7 +61,8 @@ export class JobsService {
 
   /**
    * POST /v1/jobs. With an Idempotency-Key, the same key from the same caller (a user's token, or
-   * one API key) returns the first job; the key with a different request is 409.
+   * one API key) returns the first job; the key with a different request (type, payload, delayMs
+   * or priority; an omitted field counts as its default) is 409.
    */
   async create(
     principal: Principal,
@@ -71,7 +72,13 @@ export class JobsService {
     const payload = await validatePayload(input.type, input.payload);
     const key = scopedKey(principal, idempotencyKey);
     const same = (job: Job) => {
-      if (job.type !== input.type || !isDeepStrictEqual(job.payload, plain(payload))) {
+      const differs =
+        job.type !== input.type ||
+        !isDeepStrictEqual(job.payload, plain(payload)) ||
+        job.priority !== (input.priority ?? null) ||
+        // Unknown on jobs recorded before the delay was kept: those compare without it.
+        (job.delayMs !== null && job.delayMs !== (input.delayMs ?? 0));
+      if (differs) {
         throw new Conflict(
           'IDEMPOTENCY_KEY_REUSED',
           'This Idempotency-Key was already used with a different request.',
@@ -193,6 +200,7 @@ export class JobsService {
       JSON.stringify(payload),
       this.attempts,
       priority,
+      delayMs,
       ownerId,
       options.idempotencyKey ?? null,
       new Date(Date.now() + delayMs),

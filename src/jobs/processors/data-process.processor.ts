@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { PermanentJobError } from '../job-queue';
 import { JobPayloads, JobResults } from '../job-payloads';
 import { JobContext, JobProcessor } from './job-processor';
 
@@ -30,6 +31,10 @@ export class DataProcessProcessor extends JobProcessor<'data.process'> {
         // Other jobs and requests run between chunks.
         await yieldToEventLoop();
       }
+    }
+    // Enqueueing refuses such items; a job queued before that rule would report a sum of null.
+    if (!Number.isFinite(sum)) {
+      throw new PermanentJobError(`The sum of the items is beyond ±${Number.MAX_VALUE}.`);
     }
     return { count: items.length, sum, mean: sum / items.length, min, max };
   }
