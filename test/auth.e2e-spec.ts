@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
+import { RevocationStore } from '../src/auth/tokens/revocation-store';
+import { ServiceUnavailable } from '../src/common/errors/domain-errors';
 import {
   accessClaims,
   bearer,
@@ -14,6 +16,7 @@ import {
   uniqueEmail,
 } from './helpers/identity';
 import { identityRowCounts, sleep, withoutRequestSpecifics } from './helpers/auth-checks';
+import { postJob } from './helpers/jobs';
 import { invalidFields, problem, problemOf } from './helpers/problem';
 import { startTestApp, TestApp } from './helpers/test-app';
 
@@ -30,6 +33,10 @@ function me(t: TestApp, accessToken: string) {
 
 function refresh(t: TestApp, refreshToken: string) {
   return request(t.http).post('/v1/auth/refresh').send({ refreshToken });
+}
+
+function logout(t: TestApp, accessToken: string, refreshToken: string) {
+  return request(t.http).post('/v1/auth/logout').set(bearer(accessToken)).send({ refreshToken });
 }
 
 function tokenEndpoint(t: TestApp, form: Record<string, string>) {
@@ -600,16 +607,99 @@ describe('Identity: /v1/auth', () => {
       expect((await refresh(t, other.refreshToken)).status).toBe(200);
     });
 
-    it("does not revoke another user's refresh token", async () => {
+    it('ends the access tokens issued earlier in the same login too', async () => {
+      const account = await register(t);
+      const rotated = await refresh(t, account.refreshToken);
+      expect(rotated.status).toBe(200);
+      expect((await me(t, account.accessToken)).status).toBe(200);
+
+      const res = await logout(t, rotated.body.accessToken, rotated.body.refreshToken);
+
+      expect(res.status).toBe(204);
+      for (const token of [account.accessToken, rotated.body.accessToken as string]) {
+        expect(problemOf(await me(t, token))).toEqual(problem(401, 'INVALID_TOKEN'));
+      }
+      const job = await postJob(t, account.accessToken, {
+        type: 'data.process',
+        payload: { items: [1] },
+      });
+      expect(problemOf(job)).toEqual(problem(401, 'INVALID_TOKEN'));
+      expect(problemOf(await refresh(t, rotated.body.refreshToken))).toEqual(
+        problem(401, 'INVALID_TOKEN'),
+      );
+    });
+
+    it.each([
+      ['a typo', () => 'typo'],
+      ['a well-formed unknown token', () => `rt_${randomBytes(32).toString('base64url')}`],
+    ])('ends the login of the access token when the refresh token sent is %s', async (_, sent) => {
+      const account = await register(t);
+      const res = await logout(t, account.accessToken, sent());
+
+      expect(res.status).toBe(204);
+      expect(problemOf(await me(t, account.accessToken))).toEqual(problem(401, 'INVALID_TOKEN'));
+      expect(problemOf(await refresh(t, account.refreshToken))).toEqual(
+        problem(401, 'INVALID_TOKEN'),
+      );
+    });
+
+    it("does not revoke another user's refresh token, and still ends the caller's login", async () => {
       const mallory = await register(t);
       const victim = await register(t);
-      const res = await request(t.http)
-        .post('/v1/auth/logout')
-        .set(bearer(mallory.accessToken))
-        .send({ refreshToken: victim.refreshToken });
+      const res = await logout(t, mallory.accessToken, victim.refreshToken);
       expect(res.status).toBe(204);
 
       expect((await refresh(t, victim.refreshToken)).status).toBe(200);
+      expect((await me(t, victim.accessToken)).status).toBe(200);
+      expect(problemOf(await refresh(t, mallory.refreshToken))).toEqual(
+        problem(401, 'INVALID_TOKEN'),
+      );
+    });
+
+    it("ends the login of the refresh token sent too, when it is another of the user's", async () => {
+      const account = await register(t);
+      const other = await login(t, account.email);
+      const bystander = await login(t, account.email);
+      const res = await logout(t, account.accessToken, other.refreshToken);
+      expect(res.status).toBe(204);
+
+      for (const session of [account, other]) {
+        expect(problemOf(await me(t, session.accessToken))).toEqual(problem(401, 'INVALID_TOKEN'));
+        expect(problemOf(await refresh(t, session.refreshToken))).toEqual(
+          problem(401, 'INVALID_TOKEN'),
+        );
+      }
+      expect((await me(t, bystander.accessToken)).status).toBe(200);
+      expect((await refresh(t, bystander.refreshToken)).status).toBe(200);
+    });
+
+    it('answers 503 and ends nothing when the revocation cannot be stored, so a retry can', async () => {
+      const account = await register(t);
+      // Redis refusing writes, as RedisRevocationStore reports it.
+      const revocations = t.app.get(RevocationStore);
+      const refused = (['revokeToken', 'revokeFamily'] as const).map((method) =>
+        jest
+          .spyOn(revocations, method)
+          .mockRejectedValue(new ServiceUnavailable('Sessions cannot be revoked right now.')),
+      );
+      try {
+        const res = await logout(t, account.accessToken, account.refreshToken);
+        expect(problemOf(res)).toEqual(problem(503, 'SERVICE_UNAVAILABLE'));
+      } finally {
+        for (const spy of refused) spy.mockRestore();
+      }
+      const [live] = await query<{ n: number }>(
+        t,
+        'SELECT count(*)::int AS n FROM refresh_tokens WHERE user_id = $1 AND revoked_at IS NULL',
+        [account.user.id],
+      );
+      expect(live).toEqual({ n: 1 });
+
+      expect((await logout(t, account.accessToken, account.refreshToken)).status).toBe(204);
+      expect(problemOf(await me(t, account.accessToken))).toEqual(problem(401, 'INVALID_TOKEN'));
+      expect(problemOf(await refresh(t, account.refreshToken))).toEqual(
+        problem(401, 'INVALID_TOKEN'),
+      );
     });
 
     it('refuses a logout without a bearer token with 401 UNAUTHORIZED and revokes nothing', async () => {

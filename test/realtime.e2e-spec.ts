@@ -171,6 +171,31 @@ describe('Realtime: the /realtime Socket.IO namespace', () => {
       expect(otherEnded).toEqual([]);
     });
 
+    it('logout disconnects the sockets of every access token of that login, earlier ones too', async () => {
+      const erin = await createUser(t, 'user', 'Erin');
+      const rotated = await request(t.http)
+        .post('/v1/auth/refresh')
+        .send({ refreshToken: erin.refreshToken });
+      expect(rotated.status).toBe(200);
+      const sockets = [
+        await clients.connect(erin.accessToken),
+        await clients.connect(rotated.body.accessToken as string),
+      ];
+      const ended = sockets.map((socket) => nextEvent(socket, 'session.ended'));
+      const gone = sockets.map((socket) => disconnection(socket));
+
+      const out = await request(t.http)
+        .post('/v1/auth/logout')
+        .set(bearer(rotated.body.accessToken as string))
+        .send({ refreshToken: rotated.body.refreshToken as string });
+
+      expect(out.status).toBe(204);
+      expect(await Promise.all(ended)).toEqual([{ reason: 'revoked' }, { reason: 'revoked' }]);
+      expect(await Promise.all(gone)).toEqual(['io server disconnect', 'io server disconnect']);
+      const refusal = await clients.refusal({ token: erin.accessToken });
+      expect([refusal.message, refusal.data?.code]).toEqual(['unauthorized', 'INVALID_TOKEN']);
+    });
+
     it("a replayed refresh token disconnects the sockets of its family's tokens, not another login's", async () => {
       const victim = await createUser(t, 'user', 'Replayed');
       const second = await request(t.http)

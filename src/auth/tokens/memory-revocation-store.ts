@@ -1,11 +1,21 @@
 import { OnModuleDestroy } from '@nestjs/common';
 import { RevocationStore } from './revocation-store';
 
-/** Embedded mode: one process, so a Map (expired entries swept every minute) is enough. */
+/**
+ * Embedded mode: one process, so a Map (expired entries swept every minute) is enough. The Map
+ * dies with the process, so an access token issued before this store was created counts as
+ * revoked: its logout, deletion, role or password change may be among the entries lost in a
+ * restart. Clients refresh; refresh tokens, and the state they are checked against, persist.
+ */
 export class MemoryRevocationStore extends RevocationStore implements OnModuleDestroy {
   /** key -> [value, expires at (ms)] */
   private readonly entries = new Map<string, [number, number]>();
   private readonly sweeper = setInterval(() => this.sweep(), 60_000).unref();
+  /**
+   * Whole seconds: a token iat is a NumericDate, and a client's iat of the current second must
+   * not count as issued before a start earlier in that second.
+   */
+  private readonly startedAt = Math.floor(Date.now() / 1000);
 
   revokeToken(jti: string, expiresAt: number): Promise<void> {
     this.entries.set(`jti:${jti}`, [1, expiresAt * 1000]);
@@ -26,7 +36,8 @@ export class MemoryRevocationStore extends RevocationStore implements OnModuleDe
   isRevoked(jti: string, userId: string, issuedAt: number, familyId?: string): Promise<boolean> {
     const user = this.get(`user:${userId}`);
     return Promise.resolve(
-      this.get(`jti:${jti}`) !== undefined ||
+      issuedAt < this.startedAt ||
+        this.get(`jti:${jti}`) !== undefined ||
         (familyId !== undefined && this.get(`family:${familyId}`) !== undefined) ||
         (user !== undefined && issuedAt < user),
     );

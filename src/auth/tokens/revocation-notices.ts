@@ -1,8 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 
 /**
- * What was revoked: one access token (logout), the tokens of a refresh token family (a replay) or
- * every token of a user issued until now.
+ * What was revoked: one access token, the tokens of a refresh token family (a logout, a replay)
+ * or every token of a user issued until now.
  */
 export type Revocation = { tokenId: string } | { familyId: string } | { userId: string };
 

@@ -1,6 +1,6 @@
 /**
  * Revoked access tokens, checked on every authenticated request without touching the database:
- * single tokens by jti (logout), the tokens of a refresh token family (a replayed refresh token)
+ * single tokens by jti, the tokens of a refresh token family (a logout, a replayed refresh token)
  * and all of a user's tokens issued before a moment (deactivation, deletion, role or password
  * change). Entries live as long as an access token can.
  */
@@ -11,7 +11,7 @@ export abstract class RevocationStore {
   /** Revokes every token of the user issued before now (to the millisecond), for `ttlSeconds`. */
   abstract revokeUser(userId: string, ttlSeconds: number): Promise<void>;
 
-  /** Revokes every token issued with a refresh token family (a replayed refresh token), for `ttlSeconds`. */
+  /** Revokes every token issued with a refresh token family (logout, replay), for `ttlSeconds`. */
   abstract revokeFamily(familyId: string, ttlSeconds: number): Promise<void>;
 
   /**

@@ -3,7 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { JwtService } from '@nestjs/jwt';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { sha256 } from '../../common/security/sha256';
-import { DataSource, EntityManager, IsNull } from 'typeorm';
+import { DataSource, EntityManager, In, IsNull } from 'typeorm';
 import { AppConfig } from '../../config/app-config';
 import { Unauthorized } from '../../common/errors/domain-errors';
 import { ROLES, Role } from '../../users/role';
@@ -170,16 +170,49 @@ export class TokensService {
     );
   }
 
-  /** Logout: the refresh token's family (when it is the user's) and the access token in use. */
+  /**
+   * Logout ends the login of the access token in use: its refresh token family (refresh tokens
+   * and access tokens) and the token itself. The refresh token sent ends its family too when it
+   * is the user's; an unknown or foreign one changes nothing more and is not reported.
+   */
   async logout(principal: Principal, refreshToken: string): Promise<void> {
-    if (principal.tokenId && principal.tokenExpiresAt) {
-      await this.revocations.revokeToken(principal.tokenId, principal.tokenExpiresAt);
+    const families = await this.dataSource.transaction(async (manager) => {
+      // The user then their tokens, as rotate() locks them: a rotation of the family in flight
+      // commits before (its new token is revoked below) or finds its token revoked.
+      await manager.findOne(User, {
+        where: { id: principal.id },
+        lock: { mode: 'pessimistic_write' },
+      });
+      const presented = REFRESH_TOKEN.test(refreshToken)
+        ? await manager.findOne(RefreshToken, {
+            where: { tokenHash: sha256(refreshToken), userId: principal.id },
+          })
+        : null;
+      const ids = [
+        ...new Set([principal.tokenFamilyId, presented?.familyId].filter((id) => id !== undefined)),
+      ];
+      if (ids.length > 0) {
+        await manager.update(
+          RefreshToken,
+          { userId: principal.id, familyId: In(ids), revokedAt: IsNull() },
+          { revokedAt: new Date() },
+        );
+      }
+      // Last: a revocation Redis refuses (503) rolls the logout back rather than answering 204
+      // with the login's access tokens still valid.
+      if (principal.tokenId && principal.tokenExpiresAt) {
+        await this.revocations.revokeToken(principal.tokenId, principal.tokenExpiresAt);
+      }
+      for (const id of ids) {
+        await this.revocations.revokeFamily(id, this.jwtConfig.accessTtlSeconds);
+      }
+      return ids;
+    });
+    // A token's sockets are in its family's room; one without a family is reached by its jti.
+    if (principal.tokenId && !principal.tokenFamilyId) {
       this.notices.notify({ tokenId: principal.tokenId });
     }
-    const token = await this.dataSource.manager.findOne(RefreshToken, {
-      where: { tokenHash: sha256(refreshToken), userId: principal.id },
-    });
-    if (token) await this.revokeFamily(token.familyId);
+    for (const familyId of families) this.notices.notify({ familyId });
   }
 
   /**
