@@ -806,6 +806,25 @@ describe('Identity: /v1/auth', () => {
       });
     });
 
+    it('reads the token only from "Bearer <token>": one space, nothing after it', async () => {
+      const token = forgeJwt(accessClaims(t, account.user), { secret: t.config.jwt.secret });
+      expect(
+        (await request(t.http).get('/v1/auth/me').set('Authorization', `bearer ${token}`)).status,
+      ).toBe(200);
+      for (const header of [
+        `Bearer ${token} extra`,
+        `Bearer  ${token}`,
+        `Bearer\t${token}`,
+        `${token}`,
+      ]) {
+        const res = await request(t.http).get('/v1/auth/me').set('Authorization', header);
+        expect({ header, problem: problemOf(res) }).toEqual({
+          header,
+          problem: problem(401, 'UNAUTHORIZED'),
+        });
+      }
+    });
+
     it('accepts a token with every claim, signed HS256 with the secret (the forgeries below differ only in one thing)', async () => {
       const token = forgeJwt(accessClaims(t, account.user), { secret: t.config.jwt.secret });
       const res = await me(t, token);
