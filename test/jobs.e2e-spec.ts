@@ -2,6 +2,8 @@ import { createHmac } from 'node:crypto';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { JobEvent, JobEvents } from '../src/jobs/job-events';
+import { JobQueue } from '../src/jobs/job-queue';
+import { JobRunner } from '../src/jobs/job-runner';
 import { bearer, createApiKey, createUser, register, Session } from './helpers/identity';
 import { createJob, JOB_TEST_ENV, postJob, waitForJob } from './helpers/jobs';
 import { invalidFields, problem, problemOf } from './helpers/problem';
@@ -180,6 +182,27 @@ describe('Jobs: /v1/jobs', () => {
       expect(report.signupsPerDay).toHaveLength(3);
       expect(report.signupsPerDay.at(-1)?.date).toBe(new Date().toISOString().slice(0, 10));
       expect(report.signupsPerDay.at(-1)?.count).toBe(report.total);
+    });
+
+    it('keeps the welcome email queued when the queue refuses it at registration; the recovery sweep queues it', async () => {
+      const add = jest
+        .spyOn(t.app.get(JobQueue), 'add')
+        .mockRejectedValueOnce(new Error('queue unavailable'));
+      try {
+        const user = await register(t, { name: 'Queue Down' });
+        expect(add).toHaveBeenCalledTimes(1);
+        const list = await request(t.http)
+          .get('/v1/jobs?type=email.welcome')
+          .set(bearer(user.accessToken));
+        expect(list.body.data).toEqual([
+          expect.objectContaining({ status: 'queued', attempts: 0, error: null }),
+        ]);
+        await t.app.get(JobRunner).recover(true);
+        const job = await waitForJob(t, user.accessToken, list.body.data[0].id);
+        expect(job.status).toBe('completed');
+      } finally {
+        add.mockRestore();
+      }
     });
 
     it('queues the welcome email at registration; without SMTP it is kept in the result', async () => {

@@ -163,6 +163,21 @@ describe('Inbound webhooks: POST /v1/webhooks/:source', () => {
     expect(otherSource.body.eventId).not.toBe(first.body.eventId);
   });
 
+  it('queues one job for an X-Event-Id sent many times at once', async () => {
+    const ids = ['burst-1', 'burst-2', 'burst-3'];
+    const answers = await Promise.all(
+      ids.flatMap((id) =>
+        Array.from({ length: 6 }, () => send('burst', { id }, { 'X-Event-Id': id })),
+      ),
+    );
+    expect(answers.map((res) => res.status)).toEqual(answers.map(() => 202));
+    for (const id of ids) {
+      const rows = await events(`source = 'burst' AND external_id = $1`, [id]);
+      expect(rows).toHaveLength(1);
+      expect(await processingJobs(rows[0].id)).toBe(1);
+    }
+  });
+
   describe('a request without a JSON body', () => {
     it.each([
       [

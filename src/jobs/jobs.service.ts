@@ -42,6 +42,8 @@ interface SubmitOptions {
   delayMs?: number;
   priority?: number | null;
   idempotencyKey?: string | null;
+  /** Leave the row queued for the recovery sweep when the queue refuses it, rather than fail. */
+  keepIfQueueDown?: boolean;
 }
 
 /** Job records and their hand-off to the queue; the worker side is JobRunner. */
@@ -105,13 +107,29 @@ export class JobsService {
     }
   }
 
-  /** Jobs Keel queues itself (registration, inbound webhooks); no HTTP validation on this path. */
+  /**
+   * Jobs Keel queues itself (registration, inbound webhooks); no HTTP validation on this path.
+   * Nobody is there to retry: while the queue is down the row stays queued, and the recovery
+   * sweep queues it once the queue is back. With a key, a repeat, concurrent or not, returns the
+   * first job.
+   */
   async enqueue<T extends JobType>(
     ownerId: string,
     type: T,
     payload: JobPayloads[T],
+    idempotencyKey?: string,
   ): Promise<JobAccepted> {
-    return this.submit(ownerId, type, payload, {});
+    const first = async () => {
+      const job = await this.jobs.findOneByOrFail({ idempotencyKey });
+      return { id: job.id, status: job.status };
+    };
+    if (idempotencyKey && (await this.jobs.existsBy({ idempotencyKey }))) return first();
+    try {
+      return await this.submit(ownerId, type, payload, { idempotencyKey, keepIfQueueDown: true });
+    } catch (error) {
+      if (idempotencyKey && isUniqueViolation(error)) return first();
+      throw error;
+    }
   }
 
   async get(principal: Principal, id: string): Promise<JobResponse> {
@@ -205,18 +223,30 @@ export class JobsService {
       options.idempotencyKey ?? null,
       new Date(Date.now() + delayMs),
     ]);
-    await this.dispatch(id, { delayMs, priority, attempts: this.attempts });
+    await this.dispatch(
+      id,
+      { delayMs, priority, attempts: this.attempts },
+      options.keepIfQueueDown ?? false,
+    );
     return { id, status: 'queued' };
   }
 
-  /** A job the queue refused is failed at once (and its key freed), never left queued forever. */
+  /**
+   * A job the queue refused is failed at once (and its key freed), never left queued forever;
+   * unless `keep`: then the recovery sweep queues it later.
+   */
   private async dispatch(
     id: string,
     options: { delayMs: number; priority: number | null; attempts: number },
+    keep = false,
   ): Promise<void> {
     try {
       await this.queue.add({ id, ...options });
     } catch (error) {
+      if (keep) {
+        this.logger.warn({ err: error, jobId: id }, 'job kept queued: the recovery sweep adds it');
+        return;
+      }
       this.logger.error({ err: error, jobId: id }, 'job not queued: the queue is unavailable');
       await this.jobs.update(
         { id, status: 'queued' },

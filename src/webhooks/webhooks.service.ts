@@ -27,9 +27,10 @@ export class WebhooksService {
 
   /**
    * Stores the event, then queues its processing. A repeated X-Event-Id from the same sender (the
-   * API key's owner) and source returns the first event and queues nothing; an event stored while
-   * the queue was down is queued again when the sender retries. Another sender's X-Event-Id is
-   * another event: ids are the sender's own, and one sender must not be able to drop another's.
+   * API key's owner) and source returns the first event and queues nothing, also when repeats
+   * arrive at once; while the queue is down the processing job waits in its row for the recovery
+   * sweep. Another sender's X-Event-Id is another event: ids are the sender's own, and one sender
+   * must not be able to drop another's.
    */
   async receive(
     principal: Principal,
@@ -76,9 +77,13 @@ export class WebhooksService {
   }
 
   private async queueProcessing(event: WebhookEvent): Promise<void> {
-    const job = await this.jobs.enqueue(event.ownerId, 'webhook.process', { eventId: event.id });
-    // Only the first job is recorded: two concurrent repeats may each queue one, and the
-    // processor is idempotent, so the second does no harm.
+    // Keyed by the event: concurrent repeats of it get the one job.
+    const job = await this.jobs.enqueue(
+      event.ownerId,
+      'webhook.process',
+      { eventId: event.id },
+      `webhook-event:${event.id}`,
+    );
     await this.events
       .createQueryBuilder()
       .update()
