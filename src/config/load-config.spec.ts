@@ -89,9 +89,9 @@ describe(loadConfig.name, () => {
     expect(problems).toEqual([
       'DATABASE_URL: required in production (embedded PGlite is for development and tests)',
       'REDIS_URL: required in production (queues, cache and rate limits must be shared)',
-      'CORS_ORIGINS: "*" is not allowed in production; list the allowed origins',
       'JWT_SECRET: is a known placeholder; generate one with: openssl rand -base64 48',
       'WEBHOOK_SIGNING_SECRET: required in production',
+      'CORS_ORIGINS: "*" is not allowed in production; list the allowed origins',
     ]);
     expect(problemsOf({ ...PRODUCTION, JWT_SECRET: 'short-but-not-a-placeholder' })).toEqual([
       'JWT_SECRET: must be at least 32 bytes in production',
@@ -102,6 +102,18 @@ describe(loadConfig.name, () => {
     expect(
       problemsOf({ ...PRODUCTION, JWT_SECRET: 'keel-development-jwt-secret-not-for-production' }),
     ).toHaveLength(1);
+  });
+
+  it('reports what production lacks in the same boot as a malformed variable', () => {
+    expect(problemsOf({ APP_ENV: 'production', PORT: 'eighty', METRICS_TOKEN: 'short' })).toEqual(
+      expect.arrayContaining([
+        'PORT: must be a number (got "eighty")',
+        'DATABASE_URL: required in production (embedded PGlite is for development and tests)',
+        'REDIS_URL: required in production (queues, cache and rate limits must be shared)',
+        'JWT_SECRET: required in production',
+        'WEBHOOK_SIGNING_SECRET: required in production',
+      ]),
+    );
   });
 
   it('refuses staging without its own signing keys: the development ones are public', () => {
@@ -186,11 +198,11 @@ describe(loadConfig.name, () => {
         ADMIN_EMAIL: 'root@example.com',
       }),
     ).toEqual([
+      'ADMIN_EMAIL and ADMIN_PASSWORD: set both or neither',
       'CORS_ORIGINS: "https://a.example.com/path" is not an origin such as https://app.example.com',
       'TRUST_PROXY: "10.0.0.0/99" is not true, false, a hop count, an address, a CIDR or loopback/linklocal/uniquelocal',
       'HEALTH_CHECK_URLS: "nourl" is not name=http(s)://url',
       'HEALTH_CHECK_URLS: "database" is the name of a built-in check; choose another',
-      'ADMIN_EMAIL and ADMIN_PASSWORD: set both or neither',
     ]);
   });
 });

@@ -178,35 +178,38 @@ export function loadConfig(rawEnv: Env): AppConfig {
       const name = issue.path.join('.');
       problems.push(`${name}: ${issue.message}${describeValue(name, env[name])}`);
     }
-    throw new ConfigValidationError(problems);
   }
+  // From the raw values, so that a malformed variable elsewhere does not hide these.
+  if ((env.ADMIN_EMAIL === undefined) !== (env.ADMIN_PASSWORD === undefined)) {
+    problems.push('ADMIN_EMAIL and ADMIN_PASSWORD: set both or neither');
+  }
+  const production = env.APP_ENV === 'production';
+  if (production) {
+    if (!env.DATABASE_URL)
+      problems.push(
+        'DATABASE_URL: required in production (embedded PGlite is for development and tests)',
+      );
+    if (!env.REDIS_URL)
+      problems.push(
+        'REDIS_URL: required in production (queues, cache and rate limits must be shared)',
+      );
+  }
+  // Anything deployed signs with its own keys: the development ones are in this repository.
+  if (env.APP_ENV === 'production' || env.APP_ENV === 'staging') {
+    problems.push(...secretProblems('JWT_SECRET', env.JWT_SECRET, env.APP_ENV));
+    problems.push(
+      ...secretProblems('WEBHOOK_SIGNING_SECRET', env.WEBHOOK_SIGNING_SECRET, env.APP_ENV),
+    );
+  }
+  if (!parsed.success) throw new ConfigValidationError(problems);
   const e = parsed.data;
   const defaults = ENV_DEFAULTS[e.APP_ENV];
-  const production = e.APP_ENV === 'production';
 
   const corsOrigins = parseCorsOrigins(e.CORS_ORIGINS ?? defaults.cors, problems);
   const trustProxy = parseTrustProxy(e.TRUST_PROXY, problems);
   const checkUrls = parseHealthCheckUrls(e.HEALTH_CHECK_URLS, problems);
-
-  if ((e.ADMIN_EMAIL === undefined) !== (e.ADMIN_PASSWORD === undefined)) {
-    problems.push('ADMIN_EMAIL and ADMIN_PASSWORD: set both or neither');
-  }
-  if (production) {
-    if (!e.DATABASE_URL)
-      problems.push(
-        'DATABASE_URL: required in production (embedded PGlite is for development and tests)',
-      );
-    if (!e.REDIS_URL)
-      problems.push(
-        'REDIS_URL: required in production (queues, cache and rate limits must be shared)',
-      );
-    if (corsOrigins === '*')
-      problems.push('CORS_ORIGINS: "*" is not allowed in production; list the allowed origins');
-  }
-  // Anything deployed signs with its own keys: the development ones are in this repository.
-  if (production || e.APP_ENV === 'staging') {
-    problems.push(...secretProblems('JWT_SECRET', e.JWT_SECRET, e.APP_ENV));
-    problems.push(...secretProblems('WEBHOOK_SIGNING_SECRET', e.WEBHOOK_SIGNING_SECRET, e.APP_ENV));
+  if (production && corsOrigins === '*') {
+    problems.push('CORS_ORIGINS: "*" is not allowed in production; list the allowed origins');
   }
   if (problems.length > 0) throw new ConfigValidationError(problems);
 
