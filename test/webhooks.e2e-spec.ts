@@ -10,6 +10,7 @@ import { startTestApp, TestApp } from './helpers/test-app';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 interface EventRow {
+  id: string;
   source: string;
   external_id: string | null;
   headers: Record<string, string>;
