@@ -112,6 +112,8 @@ describe('The API process', () => {
         status: 400,
       });
       expect(lines.some((line) => line.route === '/health')).toBe(false);
+      // The 503 readiness of the drain too: a probe's answer, not an error.
+      expect(lines.some((line) => line.route === '/health/ready')).toBe(false);
       expect(keel.stdout()).not.toContain('hunter2');
       expect(lines.some((line) => line.msg === 'shutdown complete')).toBe(true);
       // Exited on its own: the server, Redis and the database pool were all closed.

@@ -53,8 +53,10 @@ export function requestObserver(
   };
 }
 
+/** Probes and scrapes at debug whatever they answer: a 503 readiness is their message, not an error. */
 function levelOf(req: Request, res: Response, completed: boolean): Level {
+  if (OPERATIONAL_PATH.test(req.url)) return 'debug';
   if (res.statusCode >= 500) return 'error';
   if (res.statusCode >= 400 || !completed) return 'warn';
-  return OPERATIONAL_PATH.test(req.url) ? 'debug' : 'info';
+  return 'info';
 }
