@@ -1,3 +1,4 @@
+import { Agent, get, type IncomingHttpHeaders } from 'node:http';
 import { AddressInfo, connect } from 'node:net';
 import request from 'supertest';
 import { ProbeModule } from './helpers/probe.module';
@@ -131,6 +132,22 @@ describe('HTTP platform', () => {
         });
         expect(head).toContain(`X-Request-Id: ${problemBody.requestId as string}`);
       }
+    });
+
+    it('keeps an idle connection open longer than load balancers keep theirs (60 s)', async () => {
+      if (!t.http.listening) {
+        await new Promise<void>((resolve) => t.http.listen(0, '127.0.0.1', resolve));
+      }
+      const { port } = t.http.address() as AddressInfo;
+      const agent = new Agent({ keepAlive: true });
+      const headers = await new Promise<IncomingHttpHeaders>((resolve, reject) =>
+        get({ port, host: '127.0.0.1', path: '/health/live', agent }, (res) => {
+          res.resume();
+          resolve(res.headers);
+        }).on('error', reject),
+      );
+      agent.destroy();
+      expect(headers['keep-alive']).toBe('timeout=65');
     });
 
     it('rejects a body in another media type with 415', async () => {

@@ -106,11 +106,14 @@ function unsupportedVersion(requested: string): BadRequest {
 
 /**
  * Node's defaults let a client take 60 s to send headers and 300 s to send a request (slowloris);
- * requests here are small, so a client gets 15 s for its headers and 30 s in all.
+ * requests here are small, so a client gets 15 s for its headers and 30 s in all. An idle
+ * keep-alive connection stays open 65 s, not Node's 5: load balancers (ingress-nginx, AWS ALB)
+ * keep theirs 60 s, and one that reuses a connection the server has just closed answers a 502.
  */
 function limitSlowClients(server: Server): void {
   server.headersTimeout = 15_000;
   server.requestTimeout = 30_000;
+  server.keepAliveTimeout = 65_000;
 }
 
 /** What Node refuses before Express sees a request, by its parser's error code. */
