@@ -72,13 +72,17 @@ describe('Metrics with METRICS_TOKEN', () => {
     const missing = await request(t.http).get('/metrics');
     expect(missing.status).toBe(401);
     expect(missing.body.code).toBe('UNAUTHORIZED');
-    const wrong = await request(t.http).get('/metrics').set('Authorization', `Bearer ${token}x`);
-    expect(wrong.status).toBe(401);
+    for (const header of [`Bearer ${token}x`, `Basic ${token}`, token, `Bearer ${token} x`]) {
+      const wrong = await request(t.http).get('/metrics').set('Authorization', header);
+      expect({ header, status: wrong.status }).toEqual({ header, status: 401 });
+    }
   });
 
-  it('serves a scrape with the bearer token', async () => {
-    const res = await request(t.http).get('/metrics').set('Authorization', `Bearer ${token}`);
-    expect(res.status).toBe(200);
-    expect(res.text).toContain('http_requests_total');
+  it('serves a scrape with the bearer token, the scheme in any case', async () => {
+    for (const scheme of ['Bearer', 'bearer', 'BEARER']) {
+      const res = await request(t.http).get('/metrics').set('Authorization', `${scheme} ${token}`);
+      expect(res.status).toBe(200);
+      expect(res.text).toContain('http_requests_total');
+    }
   });
 });

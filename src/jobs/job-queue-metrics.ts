@@ -1,8 +1,24 @@
 import { Injectable } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
 import { MetricsService } from '../common/metrics/metrics.service';
 import { JobQueue } from './job-queue';
 import { Job } from './job.entity';
+
+/**
+ * How long a scrape waits for the failed count: well inside Prometheus's 10 s scrape timeout, so
+ * a hung database leaves this one series out instead of the whole scrape failing.
+ */
+export const SCRAPE_QUERY_TIMEOUT_MS = 1000;
+
+function withinScrape<T>(query: Promise<T>): Promise<T> {
+  return Promise.race([
+    query,
+    sleep(SCRAPE_QUERY_TIMEOUT_MS, undefined, { ref: false }).then(() => {
+      throw new Error(`no answer within ${SCRAPE_QUERY_TIMEOUT_MS} ms`);
+    }),
+  ]);
+}
 
 /**
  * Queue depth on every scrape: waiting, delayed and active from the queue, failed (the dead-letter
@@ -19,7 +35,7 @@ export class JobQueueMetrics {
         this.reset();
         const [counts, failed] = await Promise.allSettled([
           queue.counts(),
-          dataSource.getRepository(Job).countBy({ status: 'failed' }),
+          withinScrape(dataSource.getRepository(Job).countBy({ status: 'failed' })),
         ]);
         if (counts.status === 'fulfilled') {
           for (const [state, value] of Object.entries<number>({ ...counts.value })) {

@@ -22,7 +22,7 @@ export class MetricsController {
     config: ConfigService<AppConfig, true>,
   ) {
     const token = config.get('metrics', { infer: true }).token;
-    this.token = token === undefined ? undefined : Buffer.from(`Bearer ${token}`);
+    this.token = token === undefined ? undefined : Buffer.from(token);
   }
 
   @Get()
@@ -36,7 +36,9 @@ export class MetricsController {
   }
 }
 
-function matches(expected: Buffer, given: string | undefined): boolean {
+/** `Bearer <token>`, the scheme in any case (RFC 9110), the token compared in constant time. */
+function matches(expected: Buffer, authorization: string | undefined): boolean {
+  const given = /^Bearer (\S+)$/i.exec(authorization ?? '')?.[1];
   const actual = Buffer.from(given ?? '');
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
