@@ -317,6 +317,24 @@ describe('Realtime: the /realtime Socket.IO namespace', () => {
       expect(await ack(b, 'room:leave', { room })).toEqual({ ok: true });
     });
 
+    it('lets a guest join and read a public room but not send to it: guests are read-only', async () => {
+      const [guest, user] = await Promise.all([createUser(t, 'guest'), createUser(t, 'user')]);
+      const [g, u] = await Promise.all([guest, user].map((s) => clients.connect(s.accessToken)));
+      const room = newRoom();
+      await joined(g, room);
+      await joined(u, room);
+      const userGot = record(u, 'message');
+      expect(await ack(g, 'message', { room, text: 'a guest writes' })).toEqual({
+        ok: false,
+        error: 'forbidden',
+        message: expect.any(String),
+      });
+      const toGuest = nextEvent(g, 'message');
+      await ack(u, 'message', { room, text: 'a user writes' });
+      expect((await toGuest).text).toBe('a user writes');
+      expect(userGot.map((m) => m.text)).toEqual(['a user writes']);
+    });
+
     it('refuses a message to a room the socket has not joined as forbidden', async () => {
       const socket = await clients.connect(admin.accessToken);
       expect(await ack(socket, 'message', { room: newRoom(), text: 'hi' })).toEqual({

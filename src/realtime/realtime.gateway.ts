@@ -168,7 +168,9 @@ export class RealtimeGateway
   send(@ConnectedSocket() socket: RealtimeSocket, @MessageBody() body: SendMessageDto): Ack {
     assertPublicRoom(body.room);
     if (!socket.rooms.has(body.room)) throw new Forbidden('Join the room before sending to it.');
-    const { id, name } = socket.data.user;
+    const { id, name, role } = socket.data.user;
+    // Guests are read-only here as over HTTP: they may join public rooms and read, not write.
+    if (role === 'guest') throw new Forbidden('Guests can read rooms but not send to them.');
     const message: ChatMessage = {
       id: randomUUID(),
       room: body.room,
