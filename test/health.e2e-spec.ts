@@ -1,7 +1,9 @@
 import { createServer, Server } from 'node:http';
-import { AddressInfo } from 'node:net';
+import { AddressInfo, createServer as createNetServer } from 'node:net';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
+import { eventually } from './helpers/auth-checks';
+import { freePort } from './helpers/child-process';
 import { startTestApp, TestApp } from './helpers/test-app';
 import { dropTestDatabase } from './helpers/test-database';
 import { postgresAdminUrl } from './helpers/services';
@@ -91,6 +93,33 @@ describe('Health', () => {
     } finally {
       await t.close();
       await broken.close();
+    }
+  });
+
+  it('checks the mail server of SMTP_URL by its 220 greeting; down only degrades', async () => {
+    const greetings: string[] = [];
+    const smtp = createNetServer((socket) => {
+      socket.write('220 mail.test ESMTP\r\n');
+      socket.on('data', (data) => greetings.push(data.toString()));
+    });
+    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
+    const { port } = smtp.address() as AddressInfo;
+    const up = await startTestApp({ env: { SMTP_URL: `smtp://127.0.0.1:${port}` } });
+    const down = await startTestApp({ env: { SMTP_URL: `smtp://127.0.0.1:${await freePort()}` } });
+    try {
+      const healthy = await request(up.http).get('/health');
+      expect(healthy.body.status).toBe('healthy');
+      expect(healthy.body.checks.smtp).toEqual({ status: 'up', latencyMs: expect.any(Number) });
+      const quit = () => Promise.resolve(greetings.join('') === 'QUIT\r\n' || null);
+      expect(await eventually(quit)).toBe(true);
+      const degraded = await request(down.http).get('/health');
+      expect(degraded.status).toBe(200);
+      expect(degraded.body.status).toBe('degraded');
+      expect(degraded.body.checks.smtp.status).toBe('down');
+      expect((await request(down.http).get('/health/ready')).status).toBe(200);
+    } finally {
+      await Promise.all([up.close(), down.close()]);
+      await new Promise((resolve) => smtp.close(resolve));
     }
   });
 

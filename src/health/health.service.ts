@@ -7,6 +7,8 @@ import {
   TypeOrmHealthIndicator,
 } from '@nestjs/terminus';
 import type Redis from 'ioredis';
+import { connect as netConnect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { ShutdownState } from '../common/lifecycle/shutdown-state';
 import { AppConfig, HealthCheckUrl } from '../config/app-config';
 import { JobQueue } from '../jobs/job-queue';
@@ -36,6 +38,7 @@ export interface HealthReport {
 export class HealthService {
   private readonly version: string;
   private readonly externalUrls: HealthCheckUrl[];
+  private readonly smtpUrl?: string;
 
   constructor(
     private readonly terminus: HealthCheckService,
@@ -48,6 +51,7 @@ export class HealthService {
   ) {
     this.version = config.get('app', { infer: true }).version;
     this.externalUrls = config.get('health', { infer: true }).checkUrls;
+    this.smtpUrl = config.get('smtp', { infer: true }).url;
   }
 
   /** Terminus readiness: not shutting down, database and (when configured) Redis answer. */
@@ -66,6 +70,7 @@ export class HealthService {
     const results = await Promise.all([
       ...this.dependencyChecks(),
       this.queueCheck(),
+      ...(this.smtpUrl === undefined ? [] : [this.smtpCheck(this.smtpUrl)]),
       ...this.externalUrls.map((target) => this.externalCheck(target)),
     ]);
     const checks: Record<string, CheckSummary> = {};
@@ -115,6 +120,18 @@ export class HealthService {
       .withTimeout(DEPENDENCY_TIMEOUT_MS);
   }
 
+  /**
+   * The mail server of SMTP_URL greets (`220`, after TLS for smtps://); it only ever degrades.
+   * Cached like external checks: probes must not open a mail session each.
+   */
+  private smtpCheck(url: string) {
+    return this.indicators
+      .check('smtp')
+      .attempt(({ signal }) => smtpGreeting(url, signal))
+      .withTimeout(EXTERNAL_TIMEOUT_MS)
+      .cacheFor(EXTERNAL_CACHE_MS);
+  }
+
   private externalCheck(target: HealthCheckUrl) {
     return this.indicators
       .check(target.name)
@@ -126,4 +143,36 @@ export class HealthService {
       .withTimeout(EXTERNAL_TIMEOUT_MS)
       .cacheFor(EXTERNAL_CACHE_MS);
   }
+}
+
+/** Connects to the SMTP server, resolves on its `220` greeting and says QUIT; rejects otherwise. */
+function smtpGreeting(url: string, signal: AbortSignal): Promise<void> {
+  const { hostname, port, protocol } = new URL(url);
+  const secure = protocol === 'smtps:';
+  const options = {
+    host: hostname.replace(/^\[|\]$/g, ''),
+    port: Number(port) || (secure ? 465 : 25),
+  };
+  return new Promise((resolve, reject) => {
+    const socket = secure
+      ? tlsConnect({ ...options, servername: options.host })
+      : netConnect(options);
+    const fail = (error: Error) => {
+      socket.destroy();
+      reject(error);
+    };
+    signal.addEventListener('abort', () => fail(new Error('timed out')), { once: true });
+    let greeting = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      greeting += chunk;
+      if (!greeting.includes('\n')) return;
+      if (!greeting.startsWith('220'))
+        return fail(new Error(`greeted with ${greeting.slice(0, 3)}`));
+      socket.end('QUIT\r\n');
+      resolve();
+    });
+    socket.on('error', fail);
+    socket.on('close', () => reject(new Error('closed before greeting')));
+  });
 }
