@@ -177,6 +177,7 @@ describe('deploy/k8s', () => {
   const service = find<IService>('Service', 'keel-api');
   const hpa = find<IHorizontalPodAutoscaler>('HorizontalPodAutoscaler', 'keel-api');
   const pdb = find<IPodDisruptionBudget>('PodDisruptionBudget', 'keel-api');
+  const workerPdb = find<IPodDisruptionBudget>('PodDisruptionBudget', 'keel-worker');
   const configMap = find<IConfigMap>('ConfigMap', 'keel-config');
   const secretExample = find<ISecret>('Secret', SECRET_NAME);
 
@@ -510,6 +511,7 @@ describe('deploy/k8s', () => {
   describe('labels and selectors', () => {
     const apiSelector = api.spec?.selector.matchLabels;
     const workerLabels = worker.spec?.template.metadata?.labels;
+    const apiPodLabels = api.spec?.template.metadata?.labels;
     const migrationLabels = job.spec?.template.metadata?.labels;
 
     it('each Deployment selects its own pods and not the other one', () => {
@@ -553,6 +555,14 @@ describe('deploy/k8s', () => {
       expect(labelsMatch(pdb.spec?.selector?.matchLabels, workerLabels)).toBe(false);
       expect(pdb.spec?.maxUnavailable).toBe(1);
       expect(pdb.spec?.minAvailable).toBeUndefined();
+    });
+
+    it('a PodDisruptionBudget lets a drain take one worker pod at a time, and only workers', () => {
+      expect(workerPdb.spec?.selector?.matchLabels).toEqual(worker.spec?.selector.matchLabels);
+      expect(labelsMatch(workerPdb.spec?.selector?.matchLabels, workerLabels)).toBe(true);
+      expect(labelsMatch(workerPdb.spec?.selector?.matchLabels, apiPodLabels)).toBe(false);
+      expect(workerPdb.spec?.maxUnavailable).toBe(1);
+      expect(worker.spec?.replicas).toBeGreaterThan(1);
     });
 
     it('at full scale, every database pool together fits under max_connections', () => {
