@@ -313,6 +313,18 @@ describe('HTTP platform', () => {
       expect(invalidFields(form)).toEqual(['grant']);
     });
 
+    it('refuses unknown fields named like Object.prototype members, in bodies and queries', async () => {
+      const body = await request(t.http)
+        .post('/v1/probe/echo')
+        .set('Content-Type', 'application/json')
+        .send('{"email":"a@b.co","name":"x","toString":1}');
+      expect(problemOf(body)).toEqual(problem(400, 'VALIDATION_FAILED'));
+      expect(invalidFields(body)).toEqual(['toString']);
+      const query = await request(t.http).get('/v1/probe/items/7?constructor=1');
+      expect(problemOf(query)).toEqual(problem(400, 'VALIDATION_FAILED'));
+      expect(invalidFields(query)).toEqual(['constructor']);
+    });
+
     it('answers the OAuth token endpoint in its own format: 400 invalid_request', async () => {
       const res = await request(t.http)
         .post('/v1/auth/token')

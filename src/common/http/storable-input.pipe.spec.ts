@@ -57,6 +57,24 @@ describe('StorableInputPipe', () => {
     expect(() => pipe.transform({ q: 'a\u0000' }, { type: 'query' })).toThrow(ValidationFailed);
   });
 
+  it('refuses a DTO field named like an Object.prototype member, which the whitelist misses', () => {
+    class Dto {
+      name!: string;
+    }
+    for (const field of ['toString', 'constructor', 'valueOf', '__proto__', 'hasOwnProperty']) {
+      const body = JSON.parse(`{"name":"x","${field}":1}`) as object;
+      expect(() => pipe.transform(body, { type: 'body', metatype: Dto })).toThrow(
+        expect.objectContaining({
+          errors: [{ field, message: `${field} is not allowed` }],
+        }) as ValidationFailed,
+      );
+    }
+    // Free-form JSON (an inbound webhook's payload) may use any key.
+    const payload = { constructor: 'a car maker' };
+    expect(pipe.transform(payload, { type: 'body', metatype: Object })).toBe(payload);
+    expect(pipe.transform(payload, { type: 'body' })).toBe(payload);
+  });
+
   it('leaves custom parameters (the current user) alone', () => {
     const user = { name: 'a\u0000' };
     expect(pipe.transform(user, { type: 'custom' })).toBe(user);

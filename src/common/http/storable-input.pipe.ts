@@ -19,13 +19,27 @@ const UNSTORABLE = /\0|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\
  */
 @Injectable()
 export class StorableInputPipe implements PipeTransform {
-  transform(value: unknown, { type, data }: ArgumentMetadata): unknown {
+  transform(value: unknown, { type, data, metatype }: ArgumentMetadata): unknown {
     if (type === 'custom') return value;
-    const error = unstorable(value, data ?? '');
+    const error = unstorable(value, data ?? '') ?? inheritedName(value, metatype);
     if (error) throw new ValidationFailed([error]);
     return value;
   }
 }
+
+/**
+ * A field of a DTO-typed body or query named like an Object.prototype member (`toString`,
+ * `constructor`, `__proto__`...): class-validator's whitelist looks fields up in a plain object,
+ * which inherits those names, so it would let them through as known fields.
+ */
+function inheritedName(value: unknown, metatype: unknown): FieldError | undefined {
+  const dto = typeof metatype === 'function' && !BUILT_IN_TYPES.has(metatype);
+  if (!dto || value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  const field = Object.keys(value).find((key) => key in Object.prototype);
+  return field === undefined ? undefined : { field, message: `${field} is not allowed` };
+}
+
+const BUILT_IN_TYPES = new Set<unknown>([Object, String, Number, Boolean, Array]);
 
 /** The first thing in `root` that cannot be stored, found without recursion. */
 export function unstorable(root: unknown, rootPath = ''): FieldError | undefined {
