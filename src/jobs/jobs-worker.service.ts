@@ -5,6 +5,7 @@ import {
   OnApplicationBootstrap,
 } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import { ShutdownState } from '../common/lifecycle/shutdown-state';
 import { AppConfig } from '../config/app-config';
 import { JobQueue } from './job-queue';
 import { JobRunner } from './job-runner';
@@ -13,8 +14,8 @@ const RECOVERY_INTERVAL_MS = 60_000;
 
 /**
  * Takes jobs from the queue in this process (the worker, or the API with an in-process worker).
- * On shutdown it stops taking jobs and lets the running ones finish within SHUTDOWN_TIMEOUT_MS;
- * what is still running then is released and runs again elsewhere.
+ * On shutdown it stops taking jobs and lets the running ones finish within what is left of
+ * SHUTDOWN_TIMEOUT_MS; what is still running then is released and runs again elsewhere.
  */
 @Injectable()
 export class JobsWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -26,6 +27,7 @@ export class JobsWorker implements OnApplicationBootstrap, BeforeApplicationShut
   constructor(
     private readonly queue: JobQueue,
     private readonly runner: JobRunner,
+    private readonly shutdown: ShutdownState,
     config: ConfigService<AppConfig, true>,
   ) {
     this.concurrency = config.get('jobs', { infer: true }).concurrency;
@@ -41,7 +43,8 @@ export class JobsWorker implements OnApplicationBootstrap, BeforeApplicationShut
 
   async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
-    await this.queue.stop(this.shutdownTimeoutMs);
+    // What the HTTP drain left of SHUTDOWN_TIMEOUT_MS (all of it in the worker process).
+    await this.queue.stop(this.shutdown.remainingMs(this.shutdownTimeoutMs));
   }
 
   private async recover(includeActive: boolean): Promise<void> {

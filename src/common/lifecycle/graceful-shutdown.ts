@@ -28,6 +28,7 @@ export function enableGracefulShutdown(
     state.begin();
     logger.log(`${signal} received: readiness is 503; closing in ${delayMs} ms`);
     await sleep(delayMs);
+    state.drainFor(timeoutMs);
     const force = setTimeout(() => {
       logger.warn(`requests still open after ${timeoutMs} ms; closing their connections`);
       server.closeAllConnections();
