@@ -88,23 +88,13 @@ export class JobsService {
       }
       return { id: job.id, status: job.status };
     };
-    if (key) {
-      const existing = await this.jobs.findOneBy({ idempotencyKey: key });
-      if (existing) return same(existing);
-    }
-    try {
-      return await this.submit(principal.id, input.type, payload, {
+    return this.oncePerKey(key, same, () =>
+      this.submit(principal.id, input.type, payload, {
         delayMs: input.delayMs,
         priority: input.priority,
         idempotencyKey: key,
-      });
-    } catch (error) {
-      // Two requests with one key at once: the second insert loses and answers like a repeat.
-      if (key && isUniqueViolation(error)) {
-        return same(await this.jobs.findOneByOrFail({ idempotencyKey: key }));
-      }
-      throw error;
-    }
+      }),
+    );
   }
 
   /**
@@ -119,15 +109,32 @@ export class JobsService {
     payload: JobPayloads[T],
     idempotencyKey?: string,
   ): Promise<JobAccepted> {
-    const first = async () => {
-      const job = await this.jobs.findOneByOrFail({ idempotencyKey });
-      return { id: job.id, status: job.status };
-    };
-    if (idempotencyKey && (await this.jobs.existsBy({ idempotencyKey }))) return first();
+    return this.oncePerKey(
+      idempotencyKey,
+      (job) => ({ id: job.id, status: job.status }),
+      () => this.submit(ownerId, type, payload, { idempotencyKey, keepIfQueueDown: true }),
+    );
+  }
+
+  /**
+   * `submit` once per idempotency key: a repeat gets `repeat(the first job)`, and so does the
+   * loser of two first requests at once (its insert hits the unique key). No key: `submit`.
+   */
+  private async oncePerKey(
+    key: string | null | undefined,
+    repeat: (first: Job) => JobAccepted,
+    submit: () => Promise<JobAccepted>,
+  ): Promise<JobAccepted> {
+    if (key) {
+      const existing = await this.jobs.findOneBy({ idempotencyKey: key });
+      if (existing) return repeat(existing);
+    }
     try {
-      return await this.submit(ownerId, type, payload, { idempotencyKey, keepIfQueueDown: true });
+      return await submit();
     } catch (error) {
-      if (idempotencyKey && isUniqueViolation(error)) return first();
+      if (key && isUniqueViolation(error)) {
+        return repeat(await this.jobs.findOneByOrFail({ idempotencyKey: key }));
+      }
       throw error;
     }
   }
